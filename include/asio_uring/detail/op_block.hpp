@@ -1,0 +1,85 @@
+// The op block: one in-flight io_uring operation, the unit the safety contract is about.
+#pragma once
+
+#include <asio_uring/detail/scheduler_operation.hpp>
+
+#include <boost/asio/cancellation_type.hpp>
+
+#include <cstdint>
+
+namespace asio_uring::detail {
+
+/// What the SQE for this op will say. Filled by the op template from memory that lives in the
+/// block itself (buffer, iovec, timespec), copied into the SQE by the scheduler in lib/.
+struct sqe_args {
+  std::uint8_t opcode = 0;    // IORING_OP_*
+  std::uint8_t sqe_flags = 0; // IOSQE_*
+  std::uint16_t ioprio = 0;
+  std::int32_t fd = -1;
+  std::uint64_t off = 0;
+  std::uint64_t addr = 0;
+  std::uint32_t len = 0;
+  std::uint32_t op_flags = 0; // rw_flags / timeout_flags / msg_flags ...
+  std::uint16_t buf_index = 0;
+};
+
+/// Base of every op. Its address is the SQE's user_data (low bits tag the CQE kind). The block is
+/// recycled only after its final CQE and the CQE of every cancel SQE naming it (scheduler.cpp).
+class op_block : public scheduler_operation {
+public:
+  struct vtable {
+    /// Final CQE, handler present: move the handler and result out, release the block, upcall.
+    void (*complete)(op_block*, scheduler&, int res, unsigned cqe_flags);
+    /// Terminal cancel answered EALREADY: complete the handler now with operation_aborted;
+    /// the payload (owned buffer) stays in the block until the final CQE.
+    void (*orphan)(op_block*, scheduler&);
+    /// Shutdown: destroy the handler without invoking it; the payload stays.
+    void (*destroy_handler)(op_block*);
+    /// Destroy what is left (payload, handler if any) and return the memory.
+    void (*destroy)(op_block*, scheduler*);
+  };
+
+  enum state_bits : std::uint16_t {
+    handler_live = 1 << 0,   // the handler still lives in the block
+    in_kernel = 1 << 1,      // an SQE was prepared; its final CQE has not arrived
+    final_cqe = 1 << 2,      // the final CQE arrived
+    owned = 1 << 3,          // owned-buffer op: terminal cancel may orphan it
+    immediate = 1 << 4,      // queued to complete with `immediate_res_`, no SQE
+    queued = 1 << 5,         // sits in a scheduler queue (start or immediate)
+    cancel_queued = 1 << 6,  // a cross-thread cancel request for it is queued
+    cancel_before_start = 1 << 7,
+  };
+
+  sqe_args sqe_;
+  std::uint16_t state_ = 0;
+  std::uint16_t cancels_in_flight_ = 0;
+  boost::asio::cancellation_type_t cancel_type_ = boost::asio::cancellation_type::none;
+  int immediate_res_ = 0;
+  std::uint32_t block_size_ = 0; // bytes from the scheduler's block pool
+  const vtable* vtbl_;
+  op_block* live_prev_ = nullptr; // scheduler's list of ops it must drain at shutdown
+  op_block* live_next_ = nullptr;
+
+  /// Queue hook used by a cancellation emitted on a thread that is not running the context.
+  class cancel_request : public scheduler_operation {
+  public:
+    explicit cancel_request(func_type f) noexcept : scheduler_operation(f) {}
+    boost::asio::cancellation_type_t type_ = boost::asio::cancellation_type::none;
+    op_block* op_ = nullptr;
+    scheduler* scheduler_ = nullptr;
+  } cancel_request_;
+
+protected:
+  op_block(const vtable* v, std::uint32_t block_size) noexcept;
+  ~op_block() = default;
+
+private:
+  static void do_queued(scheduler* owner, scheduler_operation* base);
+  static void do_cancel_request(scheduler* owner, scheduler_operation* base);
+};
+
+/// The low bits of user_data say what a CQE is about. Blocks are at least 16-byte aligned.
+enum class cqe_tag : std::uint64_t { op = 0, cancel = 1, wake = 2, internal = 3 };
+inline constexpr std::uint64_t cqe_tag_mask = 0xF;
+
+} // namespace asio_uring::detail

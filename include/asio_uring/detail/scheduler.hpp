@@ -1,0 +1,114 @@
+// The ring owner behind asio_uring::io_context: queues, run loop, op submission and shutdown.
+#pragma once
+
+#include <asio_uring/detail/op_block.hpp>
+#include <asio_uring/detail/scheduler_operation.hpp>
+#include <asio_uring/io_context_options.hpp>
+
+#include <boost/asio/execution_context.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
+
+namespace asio_uring::detail {
+
+struct ring_state; // lib/ring_state.hpp: the liburing ring and what only the running thread touches
+
+class scheduler final : public boost::asio::execution_context::service {
+public:
+  static inline boost::asio::execution_context::id id;
+
+  scheduler(boost::asio::execution_context& ctx, const io_context_options& opts);
+  ~scheduler() override;
+
+  // Running (one thread at a time).
+  std::size_t run();
+  std::size_t run_one();
+  std::size_t wait_one(long usec); // run at most one handler, waiting up to usec
+  std::size_t poll();
+  std::size_t poll_one();
+  void stop() noexcept;
+  bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+  void restart() noexcept { stopped_.store(false, std::memory_order_release); }
+  bool running_in_this_thread() const noexcept;
+
+  // Outstanding work, as Asio counts it: run() returns when it reaches zero.
+  void work_started() noexcept { outstanding_work_.fetch_add(1, std::memory_order_relaxed); }
+  void work_finished() noexcept {
+    if (outstanding_work_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      stop();
+  }
+
+  /// Queues `op` (work already counted). Any thread.
+  void post(scheduler_operation* op) noexcept;
+
+  /// Memory for op blocks and posted functions, recycled per context. Any thread; blocks are
+  /// only released by the running thread (or at shutdown).
+  void* allocate_block(std::size_t size);
+  void deallocate_block(void* p, std::size_t size) noexcept;
+  static constexpr std::size_t block_round(std::size_t size) noexcept {
+    return (size + block_granule - 1) & ~(block_granule - 1);
+  }
+
+  /// Submits op (or queues it for the running thread). Any thread.
+  void start(op_block* op) noexcept;
+  /// Queues op to complete with `res` without an SQE (immediate results are never inline).
+  void complete_immediately(op_block* op, int res) noexcept;
+  /// Bridge from a cancellation slot. Any thread.
+  void cancel(op_block* op, boost::asio::cancellation_type_t type) noexcept;
+  /// Cancels every op on `fd` (one ASYNC_CANCEL_FD|ALL), then closes it if asked. Any thread.
+  void cancel_fd(int fd, bool close_after) noexcept;
+
+  // Used by op templates on the running thread.
+  void release_block(op_block* op) noexcept; // after the handler has been moved out
+  void capture_exception() noexcept { pending_exception_ = std::current_exception(); }
+
+  std::size_t abandoned_operations() const noexcept { return abandoned_; }
+  unsigned ring_setup_flags() const noexcept;
+  const io_context_options& options() const noexcept { return options_; }
+
+private:
+  friend class op_block;
+  friend struct ring_state;
+  static constexpr std::size_t block_granule = 64;
+  static constexpr std::size_t block_classes = 32; // pooled up to 2 KiB
+
+  class run_guard;
+  void shutdown() override;
+  std::size_t do_one(long usec);
+  bool reap_one();
+  void enter(long usec);
+  void wake() noexcept;
+  void do_start(op_block* op);
+  void do_cancel(op_block* op, boost::asio::cancellation_type_t type);
+  void free_block(op_block* op) noexcept;
+  void handle_cqe(std::uint64_t user_data, int res, unsigned flags, bool& invoked);
+  void enter_running_thread();
+  void rethrow_pending();
+
+  io_context_options options_;
+  std::unique_ptr<ring_state> ring_;
+  std::atomic<std::size_t> outstanding_work_{0};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> running_{false};
+  bool shutting_down_ = false;
+  std::size_t abandoned_ = 0;
+  std::exception_ptr pending_exception_;
+
+  // Cross-thread queue: taken under the mutex, spliced into the local queue by the runner.
+  std::mutex remote_mutex_;
+  op_queue<scheduler_operation> remote_;
+  std::atomic<bool> remote_nonempty_{false};
+
+  // Touched only by the running thread (or the thread destroying the context).
+  op_queue<scheduler_operation> local_;
+  op_block* live_ = nullptr; // ops that have an SQE in the kernel
+  void* free_blocks_[block_classes] = {};
+  std::size_t handlers_since_enter_ = 0;
+  bool last_was_internal_ = false; // the queue item just run was bookkeeping, not a handler
+};
+
+} // namespace asio_uring::detail

@@ -1,0 +1,15 @@
+// Private: the registry behind detail/invariant_check.hpp (a no-op unless enabled).
+#pragma once
+
+#include <asio_uring/detail/op_block.hpp>
+
+namespace asio_uring::detail::invariant {
+
+/// Records what an SQE about to be submitted for `op` points at.
+void on_submit(const op_block* op) noexcept;
+/// The op's final CQE arrived: the kernel is done with its memory.
+void on_final_cqe(const op_block* op) noexcept;
+/// The op block is about to be freed or recycled.
+void on_free(const op_block* op) noexcept;
+
+} // namespace asio_uring::detail::invariant

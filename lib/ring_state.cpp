@@ -1,0 +1,161 @@
+// Ring setup with per-flag fallback, user-facing errors for an unusable io_uring, SQE supply.
+#include "ring_state.hpp"
+
+#include <boost/system/system_error.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace asio_uring::detail {
+
+namespace {
+
+std::string setup_failure_message(int err) {
+  std::string m = "asio_uring::io_context: io_uring_setup failed";
+  switch (err) {
+  case ENOSYS:
+    return m + " (ENOSYS): this kernel has no io_uring, or a seccomp filter (e.g. a container "
+               "runtime's default profile) blocks it. Remedy: run on Linux 5.19 or newer and "
+               "allow io_uring_setup, io_uring_enter and io_uring_register in the seccomp "
+               "profile";
+  case EPERM:
+  case EACCES:
+    return m + " (EPERM): io_uring is switched off by sysctl kernel.io_uring_disabled (2: for "
+               "everyone; 1: unless in kernel.io_uring_group) or denied by seccomp/LSM. Remedy: "
+               "sysctl -w kernel.io_uring_disabled=0, or add this user to kernel.io_uring_group";
+  case ENOMEM:
+    return m + " (ENOMEM): the rings could not be allocated or locked (RLIMIT_MEMLOCK counts "
+               "them on kernels before 5.12). Remedy: raise `ulimit -l`, or use a smaller "
+               "io_context::options::entries";
+  case EMFILE:
+  case ENFILE:
+    return m + ": out of file descriptors. Remedy: raise `ulimit -n` or close descriptors";
+  case EINVAL:
+    return m + " (EINVAL): the kernel rejected the ring parameters even without optional "
+               "flags. Remedy: use a power-of-two io_context::options::entries <= 32768";
+  default:
+    return m;
+  }
+}
+
+[[noreturn]] void throw_errno(int err, const char* what) {
+  throw boost::system::system_error(boost::system::error_code(err, boost::system::system_category()),
+                                    what);
+}
+
+} // namespace
+
+ring_state::ring_state(const io_context_options& opts) : opts_(opts) {
+  wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd < 0)
+    throw_errno(errno, "asio_uring::io_context: eventfd");
+  try {
+    setup();
+  } catch (...) {
+    ::close(wake_fd);
+    throw;
+  }
+}
+
+void ring_state::setup() {
+  unsigned cq = opts_.cq_entries ? opts_.cq_entries : opts_.entries * 4;
+  // Flags in the order they are given up when the kernel answers EINVAL.
+  unsigned wanted = IORING_SETUP_CQSIZE | IORING_SETUP_R_DISABLED;
+  if (opts_.single_issuer)
+    wanted |= IORING_SETUP_SINGLE_ISSUER;
+  if (opts_.single_issuer && opts_.defer_taskrun)
+    wanted |= IORING_SETUP_DEFER_TASKRUN;
+  else
+    wanted |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+  if (opts_.submit_all)
+    wanted |= IORING_SETUP_SUBMIT_ALL;
+  const unsigned drop_order[] = {
+      IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IORING_SETUP_SUBMIT_ALL,
+      IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, IORING_SETUP_R_DISABLED,
+      IORING_SETUP_CQSIZE};
+  unsigned flags = wanted;
+  for (std::size_t i = 0;; ++i) {
+    io_uring_params p;
+    std::memset(&p, 0, sizeof p);
+    p.flags = flags;
+    p.cq_entries = cq;
+    int rc = io_uring_queue_init_params(opts_.entries, &ring, &p);
+    if (rc == 0) {
+      setup_flags = flags;
+      enabled = !(flags & IORING_SETUP_R_DISABLED);
+      return;
+    }
+    if (rc != -EINVAL || i == std::size(drop_order))
+      throw boost::system::system_error(
+          boost::system::error_code(-rc, boost::system::system_category()),
+          setup_failure_message(-rc));
+    flags &= ~drop_order[i];
+    // Without DEFER_TASKRUN, ask for cooperative task running instead.
+    if (drop_order[i] == IORING_SETUP_DEFER_TASKRUN)
+      flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+  }
+}
+
+ring_state::~ring_state() {
+  io_uring_queue_exit(&ring);
+  ::close(wake_fd);
+}
+
+void ring_state::bind_to_this_thread(bool idle) {
+  auto self = std::this_thread::get_id();
+  if (enabled && (!(setup_flags & IORING_SETUP_SINGLE_ISSUER) || owner == self))
+    return;
+  if (enabled) {
+    if (!idle)
+      throw boost::system::system_error(
+          boost::system::error_code(EBUSY, boost::system::system_category()),
+          "asio_uring::io_context: run from a new thread while operations started by the "
+          "previous running thread are still in the kernel (IORING_SETUP_SINGLE_ISSUER binds "
+          "the ring to one thread). Remedy: run the context from the thread that started "
+          "them, or construct it with options.single_issuer = false");
+    // Idle (only the wake poll is armed, and it holds no user memory): a fresh ring for this
+    // thread. Closing the old one cancels the poll.
+    io_uring_queue_exit(&ring);
+    wake_armed = false;
+    in_kernel = 0;
+    setup();
+  }
+  if (!enabled) {
+    // liburing 2.3 declares io_uring_enable_rings but does not export it: register directly.
+    if (::syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0)
+      throw_errno(errno, "asio_uring::io_context: IORING_REGISTER_ENABLE_RINGS");
+    enabled = true;
+  }
+  owner = self;
+}
+
+void ring_state::stash_cqes() {
+  io_uring_cqe* cqe;
+  while (io_uring_peek_cqe(&ring, &cqe) == 0) {
+    stash.push_back(*cqe);
+    io_uring_cqe_seen(&ring, cqe);
+  }
+}
+
+io_uring_sqe* ring_state::get_sqe() {
+  for (;;) {
+    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring))
+      return sqe;
+    // SQ full: flush it. If the kernel pushes back because the CQ overflowed, take the CQEs
+    // aside (they are handled by the run loop later; never inside an initiating call).
+    int rc = io_uring_submit(&ring);
+    if (rc == -EBUSY || rc == -EAGAIN) {
+      stash_cqes();
+      io_uring_get_events(&ring);
+      stash_cqes();
+    } else if (rc < 0 && rc != -EINTR) {
+      throw_errno(-rc, "asio_uring: io_uring_submit");
+    }
+  }
+}
+
+} // namespace asio_uring::detail

@@ -1,0 +1,47 @@
+// Private: the liburing ring of one scheduler and the state only its running thread touches.
+#pragma once
+
+#include <asio_uring/io_context_options.hpp>
+
+#include <liburing.h>
+
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+namespace asio_uring::detail {
+
+struct ring_state {
+  /// Creates the ring with the best flags the kernel accepts; throws system_error with the cause
+  /// and remedy if io_uring cannot be used at all.
+  explicit ring_state(const io_context_options& opts);
+  ~ring_state();
+  ring_state(const ring_state&) = delete;
+  ring_state& operator=(const ring_state&) = delete;
+
+  /// Called on the thread about to run the context: enables an R_DISABLED ring, making this
+  /// thread its single issuer. Re-creates an idle ring if another thread now runs it.
+  void bind_to_this_thread(bool idle);
+
+  /// A free SQE; flushes a full SQ (stashing CQEs if the kernel pushes back) and retries.
+  io_uring_sqe* get_sqe();
+  /// Takes every CQE now in the CQ into `stash` (used when the kernel refuses submission).
+  void stash_cqes();
+  bool has_pending_sqes() const noexcept { return io_uring_sq_ready(&ring) > 0; }
+
+  io_uring ring{};
+  unsigned setup_flags = 0;
+  bool enabled = false;
+  std::thread::id owner;
+  int wake_fd = -1;      // eventfd other threads write; the ring polls it
+  bool wake_armed = false;
+  std::size_t in_kernel = 0; // SQEs prepared whose final CQE is still due (ops, cancels, wake)
+  std::vector<io_uring_cqe> stash;
+  std::size_t stash_pos = 0;
+
+private:
+  void setup();
+  io_context_options opts_;
+};
+
+} // namespace asio_uring::detail

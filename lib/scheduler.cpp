@@ -1,0 +1,626 @@
+// The run loop: queues, CQE dispatch, cancellation bridge, block pool and the shutdown drain.
+#include <asio_uring/detail/scheduler.hpp>
+
+#include "invariant_check.hpp"
+#include "ring_state.hpp"
+
+#include <boost/asio/detail/thread_context.hpp>
+#include <boost/asio/detail/thread_info_base.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <new>
+#include <thread>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace asio_uring::detail {
+
+namespace {
+
+// Which schedulers this thread is running (a stack: a handler may run another context).
+struct run_frame {
+  const scheduler* owner;
+  run_frame* prev;
+};
+thread_local run_frame* top_frame = nullptr;
+
+// Lets Asio's recycling allocator (coroutine frames, any_io_executor functions) cache memory
+// on our running thread as it does on its own.
+struct asio_thread_hook : boost::asio::detail::thread_context {
+  boost::asio::detail::thread_info_base info;
+  thread_call_stack::context ctx{this, info};
+};
+
+std::uint64_t user_data(const op_block* op, cqe_tag tag) noexcept {
+  return reinterpret_cast<std::uint64_t>(op) | static_cast<std::uint64_t>(tag);
+}
+constexpr std::uint64_t wake_user_data = static_cast<std::uint64_t>(cqe_tag::wake);
+constexpr std::uint64_t internal_user_data = static_cast<std::uint64_t>(cqe_tag::internal);
+
+} // namespace
+
+// ---- op_block queue hooks -------------------------------------------------------------------
+
+op_block::op_block(const vtable* v, std::uint32_t block_size) noexcept
+    : scheduler_operation(&do_queued), block_size_(block_size), vtbl_(v),
+      cancel_request_(&do_cancel_request) {}
+
+// The op was queued: to be started by the running thread, or to complete without an SQE.
+void op_block::do_queued(scheduler* owner, scheduler_operation* base) {
+  auto* op = static_cast<op_block*>(base);
+  op->state_ &= ~queued;
+  if (!owner) { // shutdown: it never reached the kernel
+    if (op->state_ & handler_live) {
+      op->state_ &= ~handler_live;
+      op->vtbl_->destroy_handler(op);
+    }
+    if (!(op->state_ & cancel_queued))
+      op->vtbl_->destroy(op, nullptr);
+    return;
+  }
+  if (!(op->state_ & (immediate | cancel_before_start))) {
+    owner->last_was_internal_ = true;
+    owner->do_start(op);
+    return;
+  }
+  int res = (op->state_ & immediate) ? op->immediate_res_ : -ECANCELED;
+  op->state_ = static_cast<std::uint16_t>((op->state_ & ~handler_live) | final_cqe);
+  op->vtbl_->complete(op, *owner, res, 0);
+}
+
+void op_block::do_cancel_request(scheduler* owner, scheduler_operation* base) {
+  auto* req = static_cast<cancel_request*>(base);
+  op_block* op = req->op_;
+  op->state_ &= ~cancel_queued;
+  scheduler& s = *req->scheduler_;
+  if (owner) {
+    owner->last_was_internal_ = true;
+    auto type = req->type_;
+    req->type_ = boost::asio::cancellation_type::none;
+    s.do_cancel(op, type);
+  }
+  if (!owner && !(op->state_ & (queued | in_kernel | handler_live)) && !op->cancels_in_flight_)
+    s.free_block(op);
+  else
+    s.release_block(op);
+}
+
+// ---- construction, pool ---------------------------------------------------------------------
+
+scheduler::scheduler(boost::asio::execution_context& ctx, const io_context_options& opts)
+    : boost::asio::execution_context::service(ctx), options_(opts),
+      ring_(std::make_unique<ring_state>(opts)) {}
+
+scheduler::~scheduler() {
+  for (void*& head : free_blocks_)
+    while (head) {
+      void* next = *static_cast<void**>(head);
+      ::operator delete(head);
+      head = next;
+    }
+}
+
+unsigned scheduler::ring_setup_flags() const noexcept { return ring_->setup_flags; }
+
+void* scheduler::allocate_block(std::size_t size) {
+  size = block_round(size);
+  std::size_t cls = size / block_granule - 1;
+  if (cls < block_classes && running_in_this_thread())
+    if (void* p = free_blocks_[cls]) {
+      free_blocks_[cls] = *static_cast<void**>(p);
+      return p;
+    }
+  return ::operator new(size);
+}
+
+void scheduler::deallocate_block(void* p, std::size_t size) noexcept {
+  size = block_round(size);
+  std::size_t cls = size / block_granule - 1;
+  if (cls >= block_classes) {
+    ::operator delete(p);
+    return;
+  }
+  *static_cast<void**>(p) = free_blocks_[cls];
+  free_blocks_[cls] = p;
+}
+
+bool scheduler::running_in_this_thread() const noexcept {
+  for (run_frame* f = top_frame; f; f = f->prev)
+    if (f->owner == this)
+      return true;
+  return false;
+}
+
+// ---- queues ---------------------------------------------------------------------------------
+
+void scheduler::post(scheduler_operation* op) noexcept {
+  if (running_in_this_thread()) {
+    local_.push(op);
+    return;
+  }
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(remote_mutex_);
+    was_empty = remote_.empty();
+    remote_.push(op);
+    remote_nonempty_.store(true, std::memory_order_release);
+  }
+  if (was_empty)
+    wake();
+}
+
+void scheduler::wake() noexcept { ::eventfd_write(ring_->wake_fd, 1); }
+
+void scheduler::stop() noexcept {
+  stopped_.store(true, std::memory_order_release);
+  if (!running_in_this_thread())
+    wake();
+}
+
+// ---- ops ------------------------------------------------------------------------------------
+
+void scheduler::start(op_block* op) noexcept {
+  op->state_ |= op_block::handler_live;
+  if (running_in_this_thread() && !shutting_down_) {
+    do_start(op);
+    return;
+  }
+  op->state_ |= op_block::queued;
+  post(op);
+}
+
+void scheduler::complete_immediately(op_block* op, int res) noexcept {
+  op->state_ |= op_block::handler_live | op_block::immediate | op_block::queued;
+  op->immediate_res_ = res;
+  post(op);
+}
+
+void scheduler::do_start(op_block* op) {
+  ring_state& r = *ring_;
+  io_uring_sqe* sqe = r.get_sqe();
+  const sqe_args& a = op->sqe_;
+  io_uring_prep_rw(a.opcode, sqe, a.fd, reinterpret_cast<const void*>(a.addr), a.len, a.off);
+  sqe->rw_flags = static_cast<__kernel_rwf_t>(a.op_flags);
+  sqe->flags = a.sqe_flags;
+  sqe->ioprio = a.ioprio;
+  sqe->buf_index = a.buf_index;
+  sqe->user_data = user_data(op, cqe_tag::op);
+  op->state_ |= op_block::in_kernel;
+  ++r.in_kernel;
+  invariant::on_submit(op);
+  op->live_prev_ = nullptr;
+  op->live_next_ = live_;
+  if (live_)
+    live_->live_prev_ = op;
+  live_ = op;
+  if (options_.submit == submit_policy::immediate)
+    io_uring_submit(&r.ring);
+}
+
+void scheduler::cancel(op_block* op, boost::asio::cancellation_type_t type) noexcept {
+  if (running_in_this_thread()) {
+    do_cancel(op, type);
+    return;
+  }
+  // Emitted elsewhere (e.g. before the context runs): the running thread submits the cancel.
+  op->cancel_request_.type_ |= type;
+  if (!(op->state_ & op_block::cancel_queued)) {
+    op->state_ |= op_block::cancel_queued;
+    op->cancel_request_.op_ = op;
+    op->cancel_request_.scheduler_ = this;
+    post(&op->cancel_request_);
+  }
+}
+
+void scheduler::do_cancel(op_block* op, boost::asio::cancellation_type_t type) {
+  if (!(op->state_ & op_block::handler_live) || (op->state_ & op_block::final_cqe))
+    return; // completed already: the real result stands
+  op->cancel_type_ |= type;
+  if (op->state_ & op_block::queued) {
+    op->state_ |= op_block::cancel_before_start;
+    return;
+  }
+  if (!(op->state_ & op_block::in_kernel))
+    return;
+  ring_state& r = *ring_;
+  io_uring_sqe* sqe = r.get_sqe();
+  io_uring_prep_cancel64(sqe, user_data(op, cqe_tag::op), 0);
+  sqe->user_data = user_data(op, cqe_tag::cancel); // PITFALLS 10: always set
+  ++op->cancels_in_flight_;
+  ++r.in_kernel;
+}
+
+void scheduler::cancel_fd(int fd, bool close_after) noexcept {
+  if (fd < 0)
+    return;
+  if (!running_in_this_thread() || shutting_down_) {
+    if (!ring_->enabled && !live_) { // nothing of this context was ever in the kernel
+      if (close_after)
+        ::close(fd);
+      return;
+    }
+    // The fd stays open until the running thread has cancelled its ops, so its number cannot be
+    // reused by a new object while old requests might still resolve it (PITFALLS 14).
+    struct fd_request final : scheduler_operation {
+      fd_request(int f, bool c) : scheduler_operation(&run), fd(f), close_after(c) {}
+      static void run(scheduler* owner, scheduler_operation* base) {
+        auto* self = static_cast<fd_request*>(base);
+        int fd = self->fd;
+        bool close_after = self->close_after;
+        delete self;
+        if (owner) {
+          owner->last_was_internal_ = true;
+          owner->cancel_fd(fd, close_after);
+        } else if (close_after) {
+          ::close(fd);
+        }
+      }
+      int fd;
+      bool close_after;
+    };
+    post(new fd_request(fd, close_after));
+    return;
+  }
+  ring_state& r = *ring_;
+  io_uring_sqe* sqe = r.get_sqe();
+  io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+  sqe->user_data = internal_user_data;
+  ++r.in_kernel;
+  if (close_after) {
+    // Submit now: the cancel must resolve this fd before close() lets the number be reused.
+    io_uring_submit(&r.ring);
+    ::close(fd);
+  }
+}
+
+void scheduler::release_block(op_block* op) noexcept {
+  if ((op->state_ & (op_block::final_cqe | op_block::handler_live | op_block::cancel_queued |
+                     op_block::queued | op_block::in_kernel)) == op_block::final_cqe &&
+      op->cancels_in_flight_ == 0)
+    free_block(op);
+}
+
+void scheduler::free_block(op_block* op) noexcept {
+  if (op->live_prev_)
+    op->live_prev_->live_next_ = op->live_next_;
+  else if (live_ == op)
+    live_ = op->live_next_;
+  if (op->live_next_)
+    op->live_next_->live_prev_ = op->live_prev_;
+  invariant::on_free(op);
+  op->vtbl_->destroy(op, this);
+}
+
+// ---- CQEs -----------------------------------------------------------------------------------
+
+void scheduler::handle_cqe(std::uint64_t ud, int res, unsigned flags, bool& invoked) {
+  ring_state& r = *ring_;
+  if (ud == LIBURING_UDATA_TIMEOUT)
+    return;
+  auto tag = static_cast<cqe_tag>(ud & cqe_tag_mask);
+  auto* op = reinterpret_cast<op_block*>(ud & ~cqe_tag_mask);
+  switch (tag) {
+  case cqe_tag::op:
+    if (flags & IORING_CQE_F_MORE)
+      return; // multishot ops (sockets issue) take these
+    --r.in_kernel;
+    invariant::on_final_cqe(op);
+    op->state_ = static_cast<std::uint16_t>((op->state_ & ~op_block::in_kernel) |
+                                            op_block::final_cqe);
+    if (op->state_ & op_block::handler_live) {
+      op->state_ &= ~op_block::handler_live;
+      if (shutting_down_) {
+        op->vtbl_->destroy_handler(op);
+        release_block(op);
+        return;
+      }
+      invoked = true;
+      op->vtbl_->complete(op, *this, res, flags); // releases the block before the upcall
+      return;
+    }
+    release_block(op); // orphaned: the buffer dies now, after the final CQE
+    return;
+  case cqe_tag::cancel:
+    --r.in_kernel;
+    --op->cancels_in_flight_;
+    // Terminal cancellation never waits on I/O the kernel cannot interrupt (DESIGN.md).
+    if (res == -EALREADY && (op->cancel_type_ & boost::asio::cancellation_type::terminal) !=
+                                boost::asio::cancellation_type::none &&
+        (op->state_ & op_block::owned) && (op->state_ & op_block::handler_live) &&
+        !shutting_down_) {
+      op->state_ &= ~op_block::handler_live;
+      invoked = true;
+      op->vtbl_->orphan(op, *this);
+    }
+    release_block(op);
+    return;
+  case cqe_tag::wake:
+    --r.in_kernel;
+    r.wake_armed = false;
+    return;
+  default:
+    --r.in_kernel;
+    return;
+  }
+}
+
+// ---- running --------------------------------------------------------------------------------
+
+class scheduler::run_guard {
+public:
+  explicit run_guard(scheduler& s) : s_(s) {
+    nested_ = s.running_in_this_thread();
+    if (!nested_) {
+      bool expected = false;
+      if (!s.running_.compare_exchange_strong(expected, true, std::memory_order_acq_rel))
+        throw boost::system::system_error(
+            boost::system::error_code(EBUSY, boost::system::system_category()),
+            "asio_uring::io_context: run/poll called while another thread is running this "
+            "context (one thread runs an io_context at a time; use io_context_pool for more)");
+      try {
+        s.ring_->bind_to_this_thread(s.live_ == nullptr &&
+                                     s.ring_->in_kernel == (s.ring_->wake_armed ? 1u : 0u));
+      } catch (...) {
+        s.running_.store(false, std::memory_order_release);
+        throw;
+      }
+    }
+    frame_ = {&s, top_frame};
+    top_frame = &frame_;
+  }
+  ~run_guard() {
+    top_frame = frame_.prev;
+    if (!nested_)
+      s_.running_.store(false, std::memory_order_release);
+  }
+
+private:
+  scheduler& s_;
+  bool nested_;
+  run_frame frame_{};
+  asio_thread_hook hook_;
+};
+
+std::size_t scheduler::run() {
+  run_guard guard(*this);
+  if (outstanding_work_.load(std::memory_order_acquire) == 0) {
+    stop();
+    return 0;
+  }
+  std::size_t n = 0;
+  while (do_one(-1))
+    if (n != static_cast<std::size_t>(-1))
+      ++n;
+  return n;
+}
+
+std::size_t scheduler::run_one() {
+  run_guard guard(*this);
+  return do_one(-1);
+}
+
+std::size_t scheduler::wait_one(long usec) {
+  run_guard guard(*this);
+  return do_one(usec);
+}
+
+std::size_t scheduler::poll() {
+  run_guard guard(*this);
+  std::size_t n = 0;
+  while (do_one(0))
+    if (n != static_cast<std::size_t>(-1))
+      ++n;
+  return n;
+}
+
+std::size_t scheduler::poll_one() {
+  run_guard guard(*this);
+  return do_one(0);
+}
+
+void scheduler::rethrow_pending() {
+  if (pending_exception_) {
+    std::exception_ptr e = std::move(pending_exception_);
+    pending_exception_ = nullptr;
+    std::rethrow_exception(e);
+  }
+}
+
+// Takes CQEs (stashed ones first) until one invokes a handler or none are left.
+bool scheduler::reap_one() {
+  ring_state& r = *ring_;
+  bool invoked = false;
+  while (r.stash_pos < r.stash.size()) {
+    io_uring_cqe c = r.stash[r.stash_pos++];
+    if (r.stash_pos == r.stash.size()) {
+      r.stash.clear();
+      r.stash_pos = 0;
+    }
+    handle_cqe(c.user_data, c.res, c.flags, invoked);
+    if (invoked)
+      return true;
+  }
+  io_uring_cqe* cqe;
+  while (io_uring_peek_cqe(&r.ring, &cqe) == 0) {
+    std::uint64_t ud = cqe->user_data;
+    int res = cqe->res;
+    unsigned flags = cqe->flags;
+    io_uring_cqe_seen(&r.ring, cqe); // consumed before any upcall (PITFALLS 12)
+    handle_cqe(ud, res, flags, invoked);
+    if (invoked)
+      return true;
+  }
+  return false;
+}
+
+// One io_uring_enter: submits what is prepared and, if `usec` != 0, waits for a completion.
+void scheduler::enter(long usec) {
+  ring_state& r = *ring_;
+  if (!r.wake_armed) {
+    // Reset the counter, then poll it again (a poll holds no user memory, so nothing is at risk
+    // if the ring is torn down with it armed). A post that raced the reset is seen below.
+    eventfd_t ignored;
+    (void)::eventfd_read(r.wake_fd, &ignored);
+    io_uring_sqe* sqe = r.get_sqe();
+    io_uring_prep_poll_add(sqe, r.wake_fd, POLLIN);
+    sqe->user_data = wake_user_data;
+    r.wake_armed = true;
+    ++r.in_kernel;
+    if (remote_nonempty_.load(std::memory_order_acquire) ||
+        stopped_.load(std::memory_order_acquire))
+      usec = 0;
+  }
+  int rc;
+  if (usec == 0) {
+    bool need = r.has_pending_sqes() || (r.setup_flags & IORING_SETUP_DEFER_TASKRUN) ||
+                (IO_URING_READ_ONCE(*r.ring.sq.kflags) &
+                 (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN));
+    rc = need ? io_uring_submit_and_get_events(&r.ring) : 0;
+  } else if (usec < 0) {
+    rc = io_uring_submit_and_wait(&r.ring, 1);
+  } else {
+    __kernel_timespec ts{usec / 1000000, (usec % 1000000) * 1000};
+    io_uring_cqe* cqe = nullptr;
+    rc = io_uring_submit_and_wait_timeout(&r.ring, &cqe, 1, &ts, nullptr);
+  }
+  if (rc == -EBUSY || rc == -EAGAIN) {
+    r.stash_cqes();
+  } else if (rc < 0 && rc != -EINTR && rc != -ETIME) {
+    throw boost::system::system_error(
+        boost::system::error_code(-rc, boost::system::system_category()),
+        "asio_uring: io_uring_enter");
+  }
+  handlers_since_enter_ = 0;
+}
+
+std::size_t scheduler::do_one(long usec) {
+  // After this many handlers without a syscall, submit and collect anyway, so a busy queue
+  // cannot starve the ring.
+  constexpr std::size_t fairness_budget = 64;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(usec > 0 ? usec : 0);
+  bool entered = false;
+  for (;;) {
+    if (stopped_.load(std::memory_order_acquire))
+      return 0;
+    if (handlers_since_enter_ >= fairness_budget)
+      enter(0);
+    if (reap_one()) {
+      ++handlers_since_enter_;
+      rethrow_pending();
+      return 1;
+    }
+    if (scheduler_operation* op = local_.pop()) {
+      last_was_internal_ = false;
+      op->complete(*this);
+      if (last_was_internal_)
+        continue;
+      ++handlers_since_enter_;
+      rethrow_pending();
+      return 1;
+    }
+    if (remote_nonempty_.load(std::memory_order_acquire)) {
+      std::lock_guard<std::mutex> lock(remote_mutex_);
+      local_.splice(remote_);
+      remote_nonempty_.store(false, std::memory_order_relaxed);
+      continue;
+    }
+    if (outstanding_work_.load(std::memory_order_acquire) == 0) {
+      stop();
+      return 0;
+    }
+    long wait = usec;
+    if (entered) {
+      if (usec == 0)
+        return 0;
+      if (usec > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+                        deadline - std::chrono::steady_clock::now())
+                        .count();
+        if (left <= 0)
+          return 0;
+        wait = static_cast<long>(left);
+      }
+    }
+    enter(wait);
+    entered = true;
+  }
+}
+
+// ---- shutdown -------------------------------------------------------------------------------
+
+void scheduler::shutdown() {
+  shutting_down_ = true;
+  stopped_.store(true, std::memory_order_release);
+  ring_state& r = *ring_;
+  const bool may_submit = !r.enabled || !(r.setup_flags & IORING_SETUP_SINGLE_ISSUER) ||
+                          r.owner == std::this_thread::get_id();
+  if (r.in_kernel > 0) {
+    // Cancel everything, then drain the CQEs before any handler (and so any frame holding a
+    // borrowed buffer) is destroyed. Handlers met on the way are destroyed, never invoked.
+    if (may_submit) {
+      io_uring_sqe* sqe = r.get_sqe();
+      io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+      sqe->user_data = internal_user_data;
+      ++r.in_kernel;
+    }
+    auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+    while (r.in_kernel > 0 && std::chrono::steady_clock::now() < deadline) {
+      if (may_submit) {
+        __kernel_timespec ts{0, 10'000'000};
+        io_uring_cqe* cqe = nullptr;
+        io_uring_submit_and_wait_timeout(&r.ring, &cqe, 1, &ts, nullptr);
+      } else {
+        // Not the ring's owner: only its exit (or its own run) can complete the ops. CQEs the
+        // kernel posts when the owner thread exits land in the CQ memory we can read.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      bool ignored = false;
+      while (r.stash_pos < r.stash.size()) {
+        io_uring_cqe c = r.stash[r.stash_pos++];
+        handle_cqe(c.user_data, c.res, c.flags, ignored);
+      }
+      r.stash.clear();
+      r.stash_pos = 0;
+      io_uring_cqe* cqe;
+      while (io_uring_peek_cqe(&r.ring, &cqe) == 0) {
+        std::uint64_t ud = cqe->user_data;
+        int res = cqe->res;
+        unsigned flags = cqe->flags;
+        io_uring_cqe_seen(&r.ring, cqe);
+        handle_cqe(ud, res, flags, ignored);
+      }
+    }
+  }
+  // Whatever the kernel still holds is leaked on purpose, handler included: it may own the
+  // memory the kernel writes (a coroutine frame with a borrowed buffer).
+  for (op_block* op = live_; op;) {
+    op_block* next = op->live_next_;
+    if ((op->state_ & op_block::in_kernel) || op->cancels_in_flight_) {
+      ++abandoned_;
+      if (op->live_prev_)
+        op->live_prev_->live_next_ = next;
+      else
+        live_ = next;
+      if (next)
+        next->live_prev_ = op->live_prev_;
+    }
+    op = next;
+  }
+  // Destroy (never run) what is queued; destroying may queue more (coroutine frames).
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(remote_mutex_);
+      local_.splice(remote_);
+      remote_nonempty_.store(false, std::memory_order_relaxed);
+    }
+    scheduler_operation* op = local_.pop();
+    if (!op)
+      break;
+    op->destroy();
+  }
+}
+
+} // namespace asio_uring::detail

@@ -1,0 +1,262 @@
+// io_context: Asio's run/poll/stop semantics, ring setup, threading rules, setup failures.
+#include "fixtures.hpp"
+
+#include <asio_uring.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <liburing/io_uring.h>
+
+#include <atomic>
+#include <cstring>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdexcept>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace asio = boost::asio;
+using asio_uring::io_context;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(io_context_tests)
+
+BOOST_AUTO_TEST_CASE(run_without_work_returns_at_once_and_stops) {
+  ::io_context ctx;
+  BOOST_TEST(ctx.run() == 0u);
+  BOOST_TEST(ctx.stopped());
+  ctx.restart();
+  BOOST_TEST(!ctx.stopped());
+}
+
+BOOST_AUTO_TEST_CASE(run_counts_handlers_and_returns_when_out_of_work) {
+  ::io_context ctx;
+  int n = 0;
+  for (int i = 0; i < 10; ++i)
+    asio::post(ctx, [&] { ++n; });
+  BOOST_TEST(ctx.run() == 10u);
+  BOOST_TEST(n == 10);
+  BOOST_TEST(ctx.stopped());
+}
+
+BOOST_AUTO_TEST_CASE(run_one_and_poll_one_run_exactly_one) {
+  ::io_context ctx;
+  int n = 0;
+  for (int i = 0; i < 3; ++i)
+    asio::post(ctx, [&] { ++n; });
+  BOOST_TEST(ctx.run_one() == 1u);
+  BOOST_TEST(n == 1);
+  BOOST_TEST(ctx.poll_one() == 1u);
+  BOOST_TEST(n == 2);
+  BOOST_TEST(ctx.poll() == 1u);
+  BOOST_TEST(n == 3);
+  BOOST_TEST(ctx.poll() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(poll_does_not_block_on_pending_timer) {
+  ::io_context ctx;
+  asio_uring::steady_timer t(ctx, 10s);
+  bool fired = false;
+  t.async_wait([&](boost::system::error_code) { fired = true; });
+  auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(ctx.poll() == 0u);
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 2s));
+  BOOST_TEST(!fired);
+  t.cancel();
+  BOOST_TEST(ctx.run() == 1u);
+  BOOST_TEST(fired);
+}
+
+BOOST_AUTO_TEST_CASE(stop_makes_run_return_and_restart_resumes) {
+  ::io_context ctx;
+  int n = 0;
+  asio::post(ctx, [&] {
+    ++n;
+    ctx.stop();
+  });
+  asio::post(ctx, [&] { ++n; });
+  BOOST_TEST(ctx.run() == 1u);
+  BOOST_TEST(ctx.stopped());
+  BOOST_TEST(n == 1);
+  BOOST_TEST(ctx.run() == 0u); // stopped: nothing runs until restart
+  ctx.restart();
+  BOOST_TEST(ctx.run() == 1u);
+  BOOST_TEST(n == 2);
+}
+
+BOOST_AUTO_TEST_CASE(run_for_returns_after_the_duration_while_work_remains) {
+  ::io_context ctx;
+  auto guard = asio::make_work_guard(ctx);
+  auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(ctx.run_for(50ms) == 0u);
+  auto took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST((took >= 50ms));
+  BOOST_TEST((took < 5s));
+  BOOST_TEST(!ctx.stopped());
+}
+
+BOOST_AUTO_TEST_CASE(work_guard_keeps_run_alive_until_reset_from_another_thread) {
+  ::io_context ctx;
+  auto guard = asio::make_work_guard(ctx);
+  std::thread t([&] {
+    std::this_thread::sleep_for(20ms);
+    guard.reset();
+  });
+  BOOST_TEST(ctx.run() == 0u);
+  t.join();
+  BOOST_TEST(ctx.stopped());
+}
+
+BOOST_AUTO_TEST_CASE(handler_exception_leaves_run_and_run_continues_after) {
+  ::io_context ctx;
+  int n = 0;
+  asio::post(ctx, [] { throw std::runtime_error("boom"); });
+  asio::post(ctx, [&] { ++n; });
+  BOOST_CHECK_THROW(ctx.run(), std::runtime_error);
+  BOOST_TEST(n == 0);
+  BOOST_TEST(ctx.run() == 1u);
+  BOOST_TEST(n == 1);
+}
+
+BOOST_AUTO_TEST_CASE(ring_uses_the_best_flags_this_kernel_accepts) {
+  ::io_context ctx;
+  unsigned f = ctx.ring_setup_flags();
+  BOOST_TEST_MESSAGE("ring setup flags: 0x" << std::hex << f);
+  // Kernel 6.1+ (the CI machines) accept all of them; an older kernel drops some, never fails.
+  BOOST_TEST((f & IORING_SETUP_SINGLE_ISSUER) != 0u);
+  BOOST_TEST((f & IORING_SETUP_DEFER_TASKRUN) != 0u);
+  BOOST_TEST((f & IORING_SETUP_SUBMIT_ALL) != 0u);
+
+  io_context::options o;
+  o.defer_taskrun = false;
+  ::io_context coop(o);
+  BOOST_TEST((coop.ring_setup_flags() & IORING_SETUP_DEFER_TASKRUN) == 0u);
+  BOOST_TEST((coop.ring_setup_flags() & IORING_SETUP_COOP_TASKRUN) != 0u);
+  int n = 0;
+  asio::post(coop, [&] { ++n; });
+  BOOST_TEST(coop.run() == 1u);
+  BOOST_TEST(n == 1);
+}
+
+BOOST_AUTO_TEST_CASE(concurrency_hint_constructor_is_accepted) {
+  ::io_context ctx(1);
+  int n = 0;
+  asio::post(ctx, [&] { ++n; });
+  ctx.run();
+  BOOST_TEST(n == 1);
+}
+
+// Running from two threads at once is a detected error, not undefined behaviour.
+BOOST_AUTO_TEST_CASE(running_from_two_threads_at_once_throws) {
+  ::io_context ctx;
+  auto guard = asio::make_work_guard(ctx);
+  std::atomic<bool> started{false};
+  asio::post(ctx, [&] { started = true; });
+  std::thread runner([&] { ctx.run(); });
+  while (!started)
+    std::this_thread::yield();
+  try {
+    ctx.run_one();
+    BOOST_ERROR("second run did not throw");
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST(std::string(e.what()).find("another thread") != std::string::npos);
+  }
+  guard.reset();
+  runner.join();
+}
+
+// Objects built on main, run on a worker: the worker becomes the ring's single issuer.
+BOOST_AUTO_TEST_CASE(ops_started_on_main_complete_when_a_worker_runs) {
+  ::io_context ctx;
+  asio_uring::steady_timer t(ctx, 1ms);
+  bool fired = false;
+  t.async_wait([&](boost::system::error_code ec) { fired = !ec; });
+  std::thread worker([&] { ctx.run(); });
+  worker.join();
+  BOOST_TEST(fired);
+  // Run again from this thread: the idle ring is re-created for it.
+  ctx.restart();
+  t.expires_after(1ms);
+  fired = false;
+  t.async_wait([&](boost::system::error_code ec) { fired = !ec; });
+  ctx.run();
+  BOOST_TEST(fired);
+}
+
+namespace {
+// Runs `body` in a child process that a seccomp filter denies io_uring_setup with `err`.
+int run_with_io_uring_denied(int err, std::string& what) {
+  int fds[2];
+  BOOST_TEST_REQUIRE(::pipe(fds) == 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      ::_exit(3);
+    try {
+      ::io_context ctx;
+      ::_exit(1);
+    } catch (const boost::system::system_error& e) {
+      std::string m = e.what();
+      (void)!::write(fds[1], m.data(), m.size());
+      ::_exit(e.code().value() == err ? 0 : 2);
+    }
+  }
+  ::close(fds[1]);
+  char buf[2048];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
+    what.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(io_uring_blocked_by_seccomp_throws_system_error_with_remedy) {
+  std::string what;
+  BOOST_TEST(run_with_io_uring_denied(ENOSYS, what) == 0);
+  BOOST_TEST(what.find("io_uring") != std::string::npos);
+  BOOST_TEST(what.find("seccomp") != std::string::npos);
+  BOOST_TEST(what.find("Remedy") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(io_uring_disabled_by_sysctl_throws_system_error_with_remedy) {
+  std::string what;
+  BOOST_TEST(run_with_io_uring_denied(EPERM, what) == 0);
+  BOOST_TEST(what.find("kernel.io_uring_disabled") != std::string::npos);
+  BOOST_TEST(what.find("Remedy") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(io_uring_without_memory_throws_system_error_with_remedy) {
+  std::string what;
+  BOOST_TEST(run_with_io_uring_denied(ENOMEM, what) == 0);
+  BOOST_TEST(what.find("ulimit -l") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(executor_of_another_context_is_rejected_clearly) {
+  asio::io_context other;
+  try {
+    asio_uring::steady_timer t(other.get_executor());
+    BOOST_ERROR("no exception");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("asio_uring::io_context") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
