@@ -100,6 +100,13 @@ void ring_state::setup() {
   }
 }
 
+void ring_state::close_fd() noexcept {
+  if (ring.ring_fd >= 0) {
+    ::close(ring.ring_fd);
+    ring.ring_fd = -1;
+  }
+}
+
 ring_state::~ring_state() {
   io_uring_queue_exit(&ring);
   ::close(wake_fd);
@@ -117,11 +124,11 @@ void ring_state::bind_to_this_thread(bool idle) {
           "previous running thread are still in the kernel (IORING_SETUP_SINGLE_ISSUER binds "
           "the ring to one thread). Remedy: run the context from the thread that started "
           "them, or construct it with options.single_issuer = false");
-    // Idle (only the wake poll is armed, and it holds no user memory): a fresh ring for this
-    // thread. Closing the old one cancels the poll.
+    // Idle (at most the wake poll is armed, and it holds no user memory): a fresh ring for
+    // this thread. Closing the old one cancels the poll.
     io_uring_queue_exit(&ring);
     wake_armed = false;
-    in_kernel = 0;
+    in_kernel = stash.size() - stash_pos; // CQEs already taken still count until handled
     setup();
   }
   if (!enabled) {

@@ -28,6 +28,9 @@ struct ring_state {
   /// Takes every CQE now in the CQ into `stash` (used when the kernel refuses submission).
   void stash_cqes();
   bool has_pending_sqes() const noexcept { return io_uring_sq_ready(&ring) > 0; }
+  /// Closes the ring fd but keeps the rings mapped: the kernel tears the ring down, cancelling
+  /// every request, and the CQEs stay readable.
+  void close_fd() noexcept;
 
   io_uring ring{};
   unsigned setup_flags = 0;

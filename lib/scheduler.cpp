@@ -10,8 +10,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <new>
 #include <thread>
+#include <vector>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -33,6 +35,28 @@ struct asio_thread_hook : boost::asio::detail::thread_context {
   boost::asio::detail::thread_info_base info;
   thread_call_stack::context ctx{this, info};
 };
+
+// Rings a thread owns (IORING_SETUP_SINGLE_ISSUER). When the thread exits, each ring's
+// in-flight ops are cancelled and their CQEs collected while the owner still can, so that the
+// context can be destroyed or run by another thread afterwards (see docs/design.md).
+std::mutex owner_mutex;
+
+} // namespace
+
+struct owned_rings {
+  std::vector<scheduler*> list;
+  ~owned_rings() {
+    std::lock_guard<std::mutex> lock(owner_mutex);
+    for (scheduler* s : list) {
+      s->owner_list_ = nullptr;
+      s->drain_at_owner_exit();
+    }
+  }
+};
+
+namespace {
+
+thread_local owned_rings this_thread_rings;
 
 std::uint64_t user_data(const op_block* op, cqe_tag tag) noexcept {
   return reinterpret_cast<std::uint64_t>(op) | static_cast<std::uint64_t>(tag);
@@ -361,8 +385,7 @@ public:
             "asio_uring::io_context: run/poll called while another thread is running this "
             "context (one thread runs an io_context at a time; use io_context_pool for more)");
       try {
-        s.ring_->bind_to_this_thread(s.live_ == nullptr &&
-                                     s.ring_->in_kernel == (s.ring_->wake_armed ? 1u : 0u));
+        s.bind_owner();
       } catch (...) {
         s.running_.store(false, std::memory_order_release);
         throw;
@@ -383,6 +406,41 @@ private:
   run_frame frame_{};
   asio_thread_hook hook_;
 };
+
+std::size_t scheduler::kernel_outstanding() const noexcept {
+  const ring_state& r = *ring_;
+  return r.in_kernel - (r.stash.size() - r.stash_pos);
+}
+
+void scheduler::bind_owner() {
+  std::lock_guard<std::mutex> lock(owner_mutex);
+  ring_state& r = *ring_;
+  std::thread::id before = r.owner;
+  bool idle = kernel_outstanding() <= (r.wake_armed ? 1u : 0u);
+  r.bind_to_this_thread(idle);
+  if (r.owner != before || !owner_list_) {
+    if (owner_list_)
+      std::erase(owner_list_->list, this);
+    owner_list_ = &this_thread_rings;
+    owner_list_->list.push_back(this);
+  }
+}
+
+// On the owning thread as it exits: cancel what is in flight and keep the CQEs in the stash;
+// the next run (on any thread, with a fresh ring) or the shutdown handles them.
+void scheduler::drain_at_owner_exit() noexcept {
+  bool expected = false;
+  if (!running_.compare_exchange_strong(expected, true))
+    return;
+  try {
+    drain(true);
+  } catch (...) {
+  }
+  ring_state& r = *ring_;
+  if (kernel_outstanding() == 0)
+    r.owner = std::thread::id(); // idle and ownerless: the next runner gets a fresh ring
+  running_.store(false, std::memory_order_release);
+}
 
 std::size_t scheduler::run() {
   run_guard guard(*this);
@@ -551,32 +609,32 @@ std::size_t scheduler::do_one(long usec) {
 
 // ---- shutdown -------------------------------------------------------------------------------
 
-void scheduler::shutdown() {
-  shutting_down_ = true;
-  stopped_.store(true, std::memory_order_release);
+// Cancels everything in the kernel and collects CQEs until none is due or the bound passes.
+// While shutting down they are handled (handlers destroyed); otherwise stashed for later.
+void scheduler::drain(bool may_submit) {
   ring_state& r = *ring_;
-  const bool may_submit = !r.enabled || !(r.setup_flags & IORING_SETUP_SINGLE_ISSUER) ||
-                          r.owner == std::this_thread::get_id();
-  if (r.in_kernel > 0) {
-    // Cancel everything, then drain the CQEs before any handler (and so any frame holding a
-    // borrowed buffer) is destroyed. Handlers met on the way are destroyed, never invoked.
+  if (kernel_outstanding() == 0)
+    return;
+  if (may_submit) {
+    io_uring_sqe* sqe = r.get_sqe();
+    io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+    sqe->user_data = internal_user_data;
+    ++r.in_kernel;
+  } else {
+    // Another thread owns the ring and only it may submit. Closing the ring's fd makes the
+    // kernel cancel every request; whatever never reports back is abandoned below.
+    r.close_fd();
+  }
+  auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+  while (kernel_outstanding() > 0 && std::chrono::steady_clock::now() < deadline) {
     if (may_submit) {
-      io_uring_sqe* sqe = r.get_sqe();
-      io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-      sqe->user_data = internal_user_data;
-      ++r.in_kernel;
+      __kernel_timespec ts{0, 10'000'000};
+      io_uring_cqe* cqe = nullptr;
+      io_uring_submit_and_wait_timeout(&r.ring, &cqe, 1, &ts, nullptr);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
-    while (r.in_kernel > 0 && std::chrono::steady_clock::now() < deadline) {
-      if (may_submit) {
-        __kernel_timespec ts{0, 10'000'000};
-        io_uring_cqe* cqe = nullptr;
-        io_uring_submit_and_wait_timeout(&r.ring, &cqe, 1, &ts, nullptr);
-      } else {
-        // Not the ring's owner: only its exit (or its own run) can complete the ops. CQEs the
-        // kernel posts when the owner thread exits land in the CQ memory we can read.
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
+    if (shutting_down_) {
       bool ignored = false;
       while (r.stash_pos < r.stash.size()) {
         io_uring_cqe c = r.stash[r.stash_pos++];
@@ -592,7 +650,34 @@ void scheduler::shutdown() {
         io_uring_cqe_seen(&r.ring, cqe);
         handle_cqe(ud, res, flags, ignored);
       }
+    } else {
+      r.stash_cqes();
     }
+  }
+}
+
+void scheduler::shutdown() {
+  std::lock_guard<std::mutex> lock(owner_mutex); // not while the owner drains at its exit
+  if (owner_list_) {
+    std::erase(owner_list_->list, this);
+    owner_list_ = nullptr;
+  }
+  shutting_down_ = true;
+  stopped_.store(true, std::memory_order_release);
+  ring_state& r = *ring_;
+  const bool may_submit = !r.enabled || !(r.setup_flags & IORING_SETUP_SINGLE_ISSUER) ||
+                          r.owner == std::this_thread::get_id();
+  // Cancel everything, then drain the CQEs before any handler (and so any frame holding a
+  // borrowed buffer) is destroyed. Handlers met on the way are destroyed, never invoked.
+  drain(may_submit);
+  if (r.stash_pos < r.stash.size()) { // CQEs collected when the owner thread exited
+    bool ignored = false;
+    while (r.stash_pos < r.stash.size()) {
+      io_uring_cqe c = r.stash[r.stash_pos++];
+      handle_cqe(c.user_data, c.res, c.flags, ignored);
+    }
+    r.stash.clear();
+    r.stash_pos = 0;
   }
   // Whatever the kernel still holds is leaked on purpose, handler included: it may own the
   // memory the kernel writes (a coroutine frame with a borrowed buffer).

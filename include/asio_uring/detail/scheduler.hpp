@@ -77,7 +77,12 @@ private:
   static constexpr std::size_t block_classes = 32; // pooled up to 2 KiB
 
   class run_guard;
+  friend struct owned_rings;
   void shutdown() override;
+  void bind_owner();
+  void drain_at_owner_exit() noexcept;
+  void drain(bool may_submit);
+  std::size_t kernel_outstanding() const noexcept;
   std::size_t do_one(long usec);
   bool reap_one();
   void enter(long usec);
@@ -109,6 +114,7 @@ private:
   void* free_blocks_[block_classes] = {};
   std::size_t handlers_since_enter_ = 0;
   bool last_was_internal_ = false; // the queue item just run was bookkeeping, not a handler
+  struct owned_rings* owner_list_ = nullptr; // the owning thread's list (guarded by a mutex)
 };
 
 } // namespace asio_uring::detail
