@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <mutex>
 #include <sys/uio.h>
-#include <unordered_map>
 #include <vector>
 
 namespace asio_uring::detail {
@@ -19,32 +18,35 @@ namespace {
 struct range {
   std::uintptr_t begin, end;
 };
+// One op's memory: its block plus what its SQE points at. Entries are reused (swap-and-pop),
+// so the check itself allocates nothing in steady state (tests count allocations).
+struct entry {
+  const op_block* op;
+  std::size_t count;
+  range ranges[18];
+};
 struct registry {
   std::mutex mutex;
-  std::unordered_map<const op_block*, std::vector<range>> ranges;
+  std::vector<entry> entries;
 };
 registry& reg() {
   static registry* r = new registry; // never destroyed: ops may be leaked on purpose at exit
   return *r;
 }
 std::atomic<std::size_t> violations{0};
-bool overlaps(const std::vector<range>& rs, std::uintptr_t b, std::uintptr_t e) {
-  for (const range& r : rs)
-    if (b < r.end && r.begin < e)
-      return true;
-  return false;
-}
 } // namespace
 
 bool invariant_checks_enabled() noexcept { return true; }
 
 bool kernel_may_access(const void* p, std::size_t n) noexcept {
   auto b = reinterpret_cast<std::uintptr_t>(p);
+  auto e = b + (n ? n : 1);
   registry& r = reg();
   std::lock_guard<std::mutex> lock(r.mutex);
-  for (auto& [op, rs] : r.ranges)
-    if (overlaps(rs, b, b + (n ? n : 1)))
-      return true;
+  for (const entry& en : r.entries)
+    for (std::size_t i = 0; i < en.count; ++i)
+      if (b < en.ranges[i].end && en.ranges[i].begin < e)
+        return true;
   return false;
 }
 
@@ -54,9 +56,9 @@ namespace invariant {
 
 void on_submit(const op_block* op) noexcept {
   const sqe_args& a = op->sqe_;
-  std::vector<range> rs;
+  entry en{op, 0, {}};
   auto base = reinterpret_cast<std::uintptr_t>(op);
-  rs.push_back({base, base + op->block_size_});
+  en.ranges[en.count++] = {base, base + op->block_size_};
   switch (a.opcode) {
   case IORING_OP_READ:
   case IORING_OP_WRITE:
@@ -64,14 +66,14 @@ void on_submit(const op_block* op) noexcept {
   case IORING_OP_WRITE_FIXED:
   case IORING_OP_SEND:
   case IORING_OP_RECV:
-    rs.push_back({a.addr, a.addr + a.len});
+    en.ranges[en.count++] = {a.addr, a.addr + a.len};
     break;
   case IORING_OP_READV:
   case IORING_OP_WRITEV: {
     auto* iov = reinterpret_cast<const ::iovec*>(a.addr);
-    for (std::uint32_t i = 0; i < a.len; ++i) {
+    for (std::uint32_t i = 0; i < a.len && en.count < std::size(en.ranges); ++i) {
       auto b = reinterpret_cast<std::uintptr_t>(iov[i].iov_base);
-      rs.push_back({b, b + iov[i].iov_len});
+      en.ranges[en.count++] = {b, b + iov[i].iov_len};
     }
     break;
   }
@@ -80,20 +82,28 @@ void on_submit(const op_block* op) noexcept {
   }
   registry& r = reg();
   std::lock_guard<std::mutex> lock(r.mutex);
-  r.ranges[op] = std::move(rs);
+  r.entries.push_back(en);
 }
 
 void on_final_cqe(const op_block* op) noexcept {
   registry& r = reg();
   std::lock_guard<std::mutex> lock(r.mutex);
-  r.ranges.erase(op);
+  for (std::size_t i = r.entries.size(); i-- > 0;)
+    if (r.entries[i].op == op) {
+      r.entries[i] = r.entries.back();
+      r.entries.pop_back();
+      return;
+    }
 }
 
 void on_free(const op_block* op) noexcept {
   registry& r = reg();
   std::lock_guard<std::mutex> lock(r.mutex);
-  if (r.ranges.count(op))
-    ++violations;
+  for (const entry& en : r.entries)
+    if (en.op == op) {
+      ++violations;
+      return;
+    }
 }
 
 } // namespace invariant
