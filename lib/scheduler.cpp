@@ -558,13 +558,20 @@ std::size_t scheduler::do_one(long usec) {
   // After this many handlers without a syscall, submit and collect anyway, so a busy queue
   // cannot starve the ring.
   constexpr std::size_t fairness_budget = 64;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(usec > 0 ? usec : 0);
+  std::chrono::steady_clock::time_point deadline{};
+  if (usec > 0)
+    deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(usec);
   bool entered = false;
   for (;;) {
     if (stopped_.load(std::memory_order_acquire))
       return 0;
-    if (handlers_since_enter_ >= fairness_budget)
-      enter(0);
+    if (handlers_since_enter_ >= fairness_budget) {
+      const ring_state& r = *ring_;
+      if (r.has_pending_sqes() || kernel_outstanding() > (r.wake_armed ? 1u : 0u))
+        enter(0);
+      else
+        handlers_since_enter_ = 0; // nothing in the kernel to collect
+    }
     if (reap_one()) {
       ++handlers_since_enter_;
       rethrow_pending();
