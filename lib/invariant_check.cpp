@@ -36,7 +36,9 @@ registry& reg() {
 std::atomic<std::size_t> violations{0};
 } // namespace
 
-bool invariant_checks_enabled() noexcept { return true; }
+bool invariant_checks_enabled() noexcept {
+  return true;
+}
 
 bool kernel_may_access(const void* p, std::size_t n) noexcept {
   auto b = reinterpret_cast<std::uintptr_t>(p);
@@ -50,7 +52,9 @@ bool kernel_may_access(const void* p, std::size_t n) noexcept {
   return false;
 }
 
-std::size_t invariant_violations() noexcept { return violations.load(); }
+std::size_t invariant_violations() noexcept {
+  return violations.load();
+}
 
 namespace invariant {
 
@@ -110,9 +114,15 @@ void on_free(const op_block* op) noexcept {
 
 #else
 
-bool invariant_checks_enabled() noexcept { return false; }
-bool kernel_may_access(const void*, std::size_t) noexcept { return false; }
-std::size_t invariant_violations() noexcept { return 0; }
+bool invariant_checks_enabled() noexcept {
+  return false;
+}
+bool kernel_may_access(const void*, std::size_t) noexcept {
+  return false;
+}
+std::size_t invariant_violations() noexcept {
+  return 0;
+}
 namespace invariant {
 void on_submit(const op_block*) noexcept {}
 void on_final_cqe(const op_block*) noexcept {}

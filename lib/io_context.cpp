@@ -23,6 +23,8 @@ io_context::io_context(int /*concurrency_hint*/) : io_context(options{}) {}
 
 io_context::io_context(const options& opts) : impl_(add_scheduler(*this, opts)) {}
 
-io_context::~io_context() { shutdown(); }
+io_context::~io_context() {
+  shutdown();
+}
 
 } // namespace asio_uring

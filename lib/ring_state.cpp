@@ -43,8 +43,8 @@ std::string setup_failure_message(int err) {
 }
 
 [[noreturn]] void throw_errno(int err, const char* what) {
-  throw boost::system::system_error(boost::system::error_code(err, boost::system::system_category()),
-                                    what);
+  throw boost::system::system_error(
+      boost::system::error_code(err, boost::system::system_category()), what);
 }
 
 } // namespace
@@ -74,9 +74,9 @@ void ring_state::setup() {
   if (opts_.submit_all)
     wanted |= IORING_SETUP_SUBMIT_ALL;
   const unsigned drop_order[] = {
-      IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IORING_SETUP_SUBMIT_ALL,
-      IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, IORING_SETUP_R_DISABLED,
-      IORING_SETUP_CQSIZE};
+      IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER,
+      IORING_SETUP_SUBMIT_ALL,    IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+      IORING_SETUP_R_DISABLED,    IORING_SETUP_CQSIZE};
   unsigned flags = wanted;
   for (std::size_t i = 0;; ++i) {
     io_uring_params p;
@@ -133,7 +133,8 @@ void ring_state::bind_to_this_thread(bool idle) {
   }
   if (!enabled) {
     // liburing 2.3 declares io_uring_enable_rings but does not export it: register directly.
-    if (::syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0)
+    if (::syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) <
+        0)
       throw_errno(errno, "asio_uring::io_context: IORING_REGISTER_ENABLE_RINGS");
     enabled = true;
   }

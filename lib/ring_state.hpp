@@ -36,9 +36,10 @@ struct ring_state {
   unsigned setup_flags = 0;
   bool enabled = false;
   std::thread::id owner;
-  int wake_fd = -1;      // eventfd other threads write; the ring polls it
+  int wake_fd = -1; // eventfd other threads write; the ring polls it
   bool wake_armed = false;
-  std::size_t in_kernel = 0; // SQEs prepared whose final CQE is still due (ops, cancels, wake)
+  std::size_t in_kernel = 0;    // SQEs prepared whose final CQE is still due (ops, cancels, wake)
+  __kernel_timespec timer_ts{}; // the heap's kernel timeout, read when its SQE is consumed
   std::vector<io_uring_cqe> stash;
   std::size_t stash_pos = 0;
 

@@ -87,7 +87,10 @@ void op_block::do_queued(scheduler* owner, scheduler_operation* base) {
   }
   if (!(op->state_ & (immediate | cancel_before_start))) {
     owner->last_was_internal_ = true;
-    owner->do_start(op);
+    if (op->state_ & timer_wait)
+      owner->heap_push(op);
+    else
+      owner->do_start(op);
     return;
   }
   int res = (op->state_ & immediate) ? op->immediate_res_ : -ECANCELED;
@@ -127,7 +130,9 @@ scheduler::~scheduler() {
     }
 }
 
-unsigned scheduler::ring_setup_flags() const noexcept { return ring_->setup_flags; }
+unsigned scheduler::ring_setup_flags() const noexcept {
+  return ring_->setup_flags;
+}
 
 void* scheduler::allocate_block(std::size_t size) {
   size = block_round(size);
@@ -176,7 +181,9 @@ void scheduler::post(scheduler_operation* op) noexcept {
     wake();
 }
 
-void scheduler::wake() noexcept { ::eventfd_write(ring_->wake_fd, 1); }
+void scheduler::wake() noexcept {
+  ::eventfd_write(ring_->wake_fd, 1);
+}
 
 void scheduler::stop() noexcept {
   stopped_.store(true, std::memory_order_release);
@@ -194,6 +201,111 @@ void scheduler::start(op_block* op) noexcept {
   }
   op->state_ |= op_block::queued;
   post(op);
+}
+
+void scheduler::start_timer(op_block* op, std::int64_t deadline_ns) noexcept {
+  op->state_ |= op_block::handler_live | op_block::timer_wait;
+  op->deadline_ns_ = deadline_ns;
+  if (running_in_this_thread() && !shutting_down_) {
+    heap_push(op);
+    return;
+  }
+  op->state_ |= op_block::queued;
+  post(op);
+}
+
+// ---- timer heap -----------------------------------------------------------------------------
+
+namespace {
+std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+} // namespace
+
+void scheduler::heap_sift(std::size_t i) {
+  auto& h = timer_heap_;
+  auto place = [&](std::size_t at, op_block* op) {
+    h[at] = op;
+    op->heap_index_ = static_cast<std::uint32_t>(at);
+  };
+  op_block* op = h[i];
+  while (i > 0 && h[(i - 1) / 2]->deadline_ns_ > op->deadline_ns_) {
+    place(i, h[(i - 1) / 2]);
+    i = (i - 1) / 2;
+  }
+  for (;;) {
+    std::size_t c = 2 * i + 1;
+    if (c >= h.size())
+      break;
+    if (c + 1 < h.size() && h[c + 1]->deadline_ns_ < h[c]->deadline_ns_)
+      ++c;
+    if (h[c]->deadline_ns_ >= op->deadline_ns_)
+      break;
+    place(i, h[c]);
+    i = c;
+  }
+  place(i, op);
+}
+
+void scheduler::heap_push(op_block* op) {
+  timer_heap_.push_back(op);
+  heap_sift(timer_heap_.size() - 1);
+  if (timer_heap_.front() == op)
+    arm_timer_timeout();
+}
+
+void scheduler::heap_remove(op_block* op) {
+  std::size_t i = op->heap_index_;
+  op_block* last = timer_heap_.back();
+  timer_heap_.pop_back();
+  if (last != op) {
+    timer_heap_[i] = last;
+    last->heap_index_ = static_cast<std::uint32_t>(i);
+    heap_sift(i);
+  }
+}
+
+// Arms (or moves earlier) the one kernel timeout that wakes the loop for the earliest wait.
+void scheduler::arm_timer_timeout() {
+  if (timer_heap_.empty())
+    return;
+  std::int64_t d = timer_heap_.front()->deadline_ns_;
+  if (timeout_armed_ && armed_deadline_ <= d)
+    return;
+  ring_state& r = *ring_;
+  // The kernel reads the timespec when it consumes the SQE, at the next io_uring_enter: it
+  // lives in ring_state, never on this stack (PITFALLS 13). Pending SQEs that share it only
+  // ever move the deadline earlier, which is what each of them wants.
+  __kernel_timespec& ts = r.timer_ts;
+  ts = d < 0 ? __kernel_timespec{0, 0} : __kernel_timespec{d / 1'000'000'000, d % 1'000'000'000};
+  io_uring_sqe* sqe = r.get_sqe();
+  constexpr std::uint64_t timer_ud = static_cast<std::uint64_t>(cqe_tag::timer);
+  if (timeout_armed_) {
+    io_uring_prep_timeout_update(sqe, &ts, timer_ud, IORING_TIMEOUT_ABS);
+    sqe->user_data = internal_user_data;
+  } else {
+    io_uring_prep_timeout(sqe, &ts, 0, IORING_TIMEOUT_ABS);
+    sqe->user_data = timer_ud;
+    timeout_armed_ = true;
+  }
+  ++r.in_kernel;
+  armed_deadline_ = d;
+}
+
+// The kernel timeout fired: queue every due wait's completion, then re-arm for the next.
+void scheduler::fire_due_timers() {
+  timers_due_ = false;
+  std::int64_t now = steady_now_ns();
+  while (!timer_heap_.empty() && timer_heap_.front()->deadline_ns_ <= now) {
+    op_block* op = timer_heap_.front();
+    heap_remove(op);
+    op->state_ |= op_block::immediate | op_block::queued;
+    op->immediate_res_ = 0;
+    local_.push(op);
+  }
+  arm_timer_timeout();
 }
 
 void scheduler::complete_immediately(op_block* op, int res) noexcept {
@@ -245,6 +357,13 @@ void scheduler::do_cancel(op_block* op, boost::asio::cancellation_type_t type) {
   op->cancel_type_ |= type;
   if (op->state_ & op_block::queued) {
     op->state_ |= op_block::cancel_before_start;
+    return;
+  }
+  if (op->state_ & op_block::timer_wait) { // in the heap: complete aborted, never inline
+    heap_remove(op);
+    op->state_ |= op_block::immediate | op_block::queued;
+    op->immediate_res_ = -ECANCELED;
+    local_.push(op);
     return;
   }
   if (!(op->state_ & op_block::in_kernel))
@@ -332,8 +451,8 @@ void scheduler::handle_cqe(std::uint64_t ud, int res, unsigned flags, bool& invo
       return; // multishot ops (sockets issue) take these
     --r.in_kernel;
     invariant::on_final_cqe(op);
-    op->state_ = static_cast<std::uint16_t>((op->state_ & ~op_block::in_kernel) |
-                                            op_block::final_cqe);
+    op->state_ =
+        static_cast<std::uint16_t>((op->state_ & ~op_block::in_kernel) | op_block::final_cqe);
     if (op->state_ & op_block::handler_live) {
       op->state_ &= ~op_block::handler_live;
       if (shutting_down_) {
@@ -351,8 +470,9 @@ void scheduler::handle_cqe(std::uint64_t ud, int res, unsigned flags, bool& invo
     --r.in_kernel;
     --op->cancels_in_flight_;
     // Terminal cancellation never waits on I/O the kernel cannot interrupt (DESIGN.md).
-    if (res == -EALREADY && (op->cancel_type_ & boost::asio::cancellation_type::terminal) !=
-                                boost::asio::cancellation_type::none &&
+    if (res == -EALREADY &&
+        (op->cancel_type_ & boost::asio::cancellation_type::terminal) !=
+            boost::asio::cancellation_type::none &&
         (op->state_ & op_block::owned) && (op->state_ & op_block::handler_live) &&
         !shutting_down_) {
       op->state_ &= ~op_block::handler_live;
@@ -364,6 +484,11 @@ void scheduler::handle_cqe(std::uint64_t ud, int res, unsigned flags, bool& invo
   case cqe_tag::wake:
     --r.in_kernel;
     r.wake_armed = false;
+    return;
+  case cqe_tag::timer:
+    --r.in_kernel;
+    timeout_armed_ = false;
+    timers_due_ = true;
     return;
   default:
     --r.in_kernel;
@@ -533,9 +658,9 @@ void scheduler::enter(long usec) {
   }
   int rc;
   if (usec == 0) {
-    bool need = r.has_pending_sqes() || (r.setup_flags & IORING_SETUP_DEFER_TASKRUN) ||
-                (IO_URING_READ_ONCE(*r.ring.sq.kflags) &
-                 (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN));
+    bool need =
+        r.has_pending_sqes() || (r.setup_flags & IORING_SETUP_DEFER_TASKRUN) ||
+        (IO_URING_READ_ONCE(*r.ring.sq.kflags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN));
     rc = need ? io_uring_submit_and_get_events(&r.ring) : 0;
   } else if (usec < 0) {
     rc = io_uring_submit_and_wait(&r.ring, 1);
@@ -577,6 +702,8 @@ std::size_t scheduler::do_one(long usec) {
       rethrow_pending();
       return 1;
     }
+    if (timers_due_) // the heap's kernel timeout fired: due waits join the local queue
+      fire_due_timers();
     if (scheduler_operation* op = local_.pop()) {
       last_was_internal_ = false;
       op->complete(*this);
@@ -700,6 +827,13 @@ void scheduler::shutdown() {
         next->live_prev_ = op->live_prev_;
     }
     op = next;
+  }
+  // Timer waits in the heap hold no kernel memory: destroy them.
+  for (op_block* op : std::exchange(timer_heap_, {})) {
+    op->state_ &= ~op_block::handler_live;
+    op->vtbl_->destroy_handler(op);
+    op->state_ |= op_block::final_cqe;
+    release_block(op);
   }
   // Destroy (never run) what is queued; destroying may queue more (coroutine frames).
   for (;;) {

@@ -23,7 +23,8 @@ asio::awaitable<void> ticker(asio_uring::posix::stream_descriptor out) {
     timer.expires_after(100ms);
     co_await timer.async_wait(asio::use_awaitable);
     // The string moves into the operation; it comes back when the kernel is done with it.
-    auto [ec, n, line] = co_await out.async_write_some("tick " + std::to_string(i) + "\n", use_tuple);
+    auto [ec, n, line] =
+        co_await out.async_write_some("tick " + std::to_string(i) + "\n", use_tuple);
     if (ec)
       co_return;
   }

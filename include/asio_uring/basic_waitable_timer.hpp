@@ -10,8 +10,6 @@
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/wait_traits.hpp>
 
-#include <linux/io_uring.h>
-
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -21,8 +19,8 @@
 namespace asio_uring {
 
 /// A waitable timer over io_uring, with the interface of boost::asio::basic_waitable_timer.
-/// Each pending wait is one kernel timeout: absolute on CLOCK_MONOTONIC for steady_clock,
-/// CLOCK_REALTIME for system_clock, relative (WaitTraits) for other clocks.
+/// Pending waits of a context share one heap and one kernel timeout (IORING_OP_TIMEOUT on
+/// CLOCK_MONOTONIC) armed for the earliest; other clocks are converted when the wait starts.
 template <class Clock, class WaitTraits = boost::asio::wait_traits<Clock>,
           class Executor = boost::asio::any_io_executor>
 class basic_waitable_timer {
@@ -41,21 +39,21 @@ public:
       : executor_(ex), sched_(&detail::scheduler_of(ex)),
         waits_(std::make_unique<detail::timer_wait_list>()) {}
   template <class ExecutionContext>
-    requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   explicit basic_waitable_timer(ExecutionContext& ctx)
       : basic_waitable_timer(executor_type(ctx.get_executor())) {}
   basic_waitable_timer(const executor_type& ex, const time_point& t) : basic_waitable_timer(ex) {
     expiry_ = t;
   }
   template <class ExecutionContext>
-    requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   basic_waitable_timer(ExecutionContext& ctx, const time_point& t)
       : basic_waitable_timer(executor_type(ctx.get_executor()), t) {}
   basic_waitable_timer(const executor_type& ex, const duration& d) : basic_waitable_timer(ex) {
     expires_after(d);
   }
   template <class ExecutionContext>
-    requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   basic_waitable_timer(ExecutionContext& ctx, const duration& d)
       : basic_waitable_timer(executor_type(ctx.get_executor()), d) {}
 
@@ -139,16 +137,22 @@ private:
     }
   };
 
-  detail::timer_deadline deadline() const {
+  // The expiry as a steady_clock deadline in nanoseconds (other clocks: measured from now).
+  std::int64_t deadline() const {
     using namespace std::chrono;
     if constexpr (std::is_same_v<Clock, steady_clock>) {
-      return {duration_cast<nanoseconds>(expiry_.time_since_epoch()), IORING_TIMEOUT_ABS};
-    } else if constexpr (std::is_same_v<Clock, system_clock>) {
-      return {duration_cast<nanoseconds>(expiry_.time_since_epoch()),
-              IORING_TIMEOUT_ABS | IORING_TIMEOUT_REALTIME};
+      return duration_cast<nanoseconds>(expiry_.time_since_epoch()).count();
     } else {
-      auto d = traits_type::to_wait_duration(expiry_);
-      return {d.count() > 0 ? duration_cast<nanoseconds>(d) : nanoseconds(0), 0};
+      // Not WaitTraits::to_wait_duration: Asio 1.81's overflows (now + duration::max()).
+      auto now = steady_clock::now().time_since_epoch();
+      auto clock_now = Clock::now();
+      if (expiry_ <= clock_now)
+        return now.count();
+      constexpr auto century = duration_cast<typename Clock::duration>(hours(24 * 365 * 100));
+      auto left = expiry_ - clock_now;
+      if (left > century)
+        left = century;
+      return (now + duration_cast<nanoseconds>(left)).count();
     }
   }
 

@@ -51,11 +51,13 @@ template <class B>
 concept owned_buffer = requires(B& b, const B& cb) {
   { buffer_traits<B>::data(b) } -> std::same_as<std::byte*>;
   { buffer_traits<B>::size(cb) } -> std::convertible_to<std::size_t>;
-} && std::move_constructible<B> && std::default_initializable<B>;
+}
+&&std::move_constructible<B>&& std::default_initializable<B>;
 
 /// True for an rvalue of an owned buffer: what the owned overloads accept (lvalues are rejected
 /// so that a copy is never made silently).
 template <class T>
-concept owned_buffer_rvalue = !std::is_lvalue_reference_v<T> && owned_buffer<std::remove_cvref_t<T>>;
+concept owned_buffer_rvalue =
+    !std::is_lvalue_reference_v<T> && owned_buffer<std::remove_cvref_t<T>>;
 
 } // namespace asio_uring

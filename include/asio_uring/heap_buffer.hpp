@@ -17,7 +17,8 @@ class heap_buffer {
 public:
   heap_buffer() noexcept = default;
   explicit heap_buffer(std::size_t size, std::size_t alignment = alignof(std::max_align_t))
-      : data_(static_cast<std::byte*>(::operator new(size ? size : 1, std::align_val_t(alignment)))),
+      : data_(
+            static_cast<std::byte*>(::operator new(size ? size : 1, std::align_val_t(alignment)))),
         size_(size), alignment_(alignment) {}
   heap_buffer(heap_buffer&& o) noexcept
       : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)),

@@ -102,7 +102,8 @@ class io_context::basic_executor_type {
   friend class basic_executor_type;
   friend class io_context;
 
-  basic_executor_type(io_context& ctx, std::uintptr_t bits, const Allocator& a = Allocator()) noexcept
+  basic_executor_type(io_context& ctx, std::uintptr_t bits,
+                      const Allocator& a = Allocator()) noexcept
       : ctx_(&ctx), bits_(bits), allocator_(a) {
     if (Bits & outstanding_work_tracked)
       ctx_->impl_.work_started();
@@ -181,20 +182,24 @@ public:
   io_context& query(boost::asio::execution::context_t) const noexcept { return *ctx_; }
   constexpr boost::asio::execution::blocking_t
   query(boost::asio::execution::blocking_t) const noexcept {
-    return (bits_ & blocking_never) ? boost::asio::execution::blocking_t(boost::asio::execution::blocking.never)
-                                    : boost::asio::execution::blocking_t(boost::asio::execution::blocking.possibly);
+    return (bits_ & blocking_never)
+               ? boost::asio::execution::blocking_t(boost::asio::execution::blocking.never)
+               : boost::asio::execution::blocking_t(boost::asio::execution::blocking.possibly);
   }
   constexpr boost::asio::execution::relationship_t
   query(boost::asio::execution::relationship_t) const noexcept {
     return (bits_ & relationship_continuation)
-               ? boost::asio::execution::relationship_t(boost::asio::execution::relationship.continuation)
+               ? boost::asio::execution::relationship_t(
+                     boost::asio::execution::relationship.continuation)
                : boost::asio::execution::relationship_t(boost::asio::execution::relationship.fork);
   }
   static constexpr boost::asio::execution::outstanding_work_t
   query(boost::asio::execution::outstanding_work_t) noexcept {
     return (Bits & outstanding_work_tracked)
-               ? boost::asio::execution::outstanding_work_t(boost::asio::execution::outstanding_work.tracked)
-               : boost::asio::execution::outstanding_work_t(boost::asio::execution::outstanding_work.untracked);
+               ? boost::asio::execution::outstanding_work_t(
+                     boost::asio::execution::outstanding_work.tracked)
+               : boost::asio::execution::outstanding_work_t(
+                     boost::asio::execution::outstanding_work.untracked);
   }
   template <class OtherAllocator>
   constexpr Allocator query(boost::asio::execution::allocator_t<OtherAllocator>) const noexcept {

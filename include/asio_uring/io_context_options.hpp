@@ -13,11 +13,11 @@ enum class submit_policy {
 
 /// Ring and loop settings. Every setup flag is probed: a flag the kernel rejects is dropped.
 struct io_context_options {
-  unsigned entries = 256;      ///< submission queue size
-  unsigned cq_entries = 0;     ///< completion queue size; 0 means 4 × entries
-  bool single_issuer = true;   ///< IORING_SETUP_SINGLE_ISSUER (the running thread owns the ring)
-  bool defer_taskrun = true;   ///< IORING_SETUP_DEFER_TASKRUN, else COOP_TASKRUN
-  bool submit_all = true;      ///< IORING_SETUP_SUBMIT_ALL
+  unsigned entries = 256;    ///< submission queue size
+  unsigned cq_entries = 0;   ///< completion queue size; 0 means 4 × entries
+  bool single_issuer = true; ///< IORING_SETUP_SINGLE_ISSUER (the running thread owns the ring)
+  bool defer_taskrun = true; ///< IORING_SETUP_DEFER_TASKRUN, else COOP_TASKRUN
+  bool submit_all = true;    ///< IORING_SETUP_SUBMIT_ALL
   submit_policy submit = submit_policy::batch;
   /// How long shutdown waits for cancelled operations' CQEs before leaking them on purpose.
   std::chrono::milliseconds drain_timeout{2000};

@@ -14,7 +14,8 @@
 namespace asio_uring::test {
 
 /// Runs `ctx` until it runs out of work; fails the test if that takes longer than `limit`.
-inline void run_bounded(io_context& ctx, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+inline void run_bounded(io_context& ctx,
+                        std::chrono::milliseconds limit = std::chrono::seconds(10)) {
   ctx.run_for(limit);
   BOOST_TEST_REQUIRE(ctx.stopped(), "io_context still had work after " << limit.count() << " ms");
 }

@@ -29,8 +29,12 @@ void* operator new(std::size_t n) {
     return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace asio = boost::asio;
 using asio_uring::io_context;
@@ -136,10 +140,10 @@ BOOST_AUTO_TEST_CASE(coroutine_owned_read_loop_allocates_nothing_per_operation) 
             allocations = 0;
             counting = true;
           }
-          auto [wec, wn, wb] = co_await out.async_write_some(std::move(b),
-                                                             asio::as_tuple(asio::use_awaitable));
-          auto [rec, rn, rb] = co_await in.async_read_some(std::move(wb),
-                                                           asio::as_tuple(asio::use_awaitable));
+          auto [wec, wn, wb] =
+              co_await out.async_write_some(std::move(b), asio::as_tuple(asio::use_awaitable));
+          auto [rec, rn, rb] =
+              co_await in.async_read_some(std::move(wb), asio::as_tuple(asio::use_awaitable));
           BOOST_TEST_REQUIRE(!rec);
           b = std::move(rb);
         }

@@ -28,11 +28,16 @@ enum class phase { before_submit, before_run, in_flight, after_completion, racin
 
 const char* name(phase p) {
   switch (p) {
-  case phase::before_submit: return "before_submit";
-  case phase::before_run: return "before_run";
-  case phase::in_flight: return "in_flight";
-  case phase::after_completion: return "after_completion";
-  case phase::racing_completion: return "racing_completion";
+  case phase::before_submit:
+    return "before_submit";
+  case phase::before_run:
+    return "before_run";
+  case phase::in_flight:
+    return "in_flight";
+  case phase::after_completion:
+    return "after_completion";
+  case phase::racing_completion:
+    return "racing_completion";
   }
   return "?";
 }
@@ -60,26 +65,24 @@ outcome run_case(bool owned, ct type, phase when) {
     if (owned) {
       tracked_buffer b(16);
       id = b.id();
-      in.async_read_some(std::move(b), asio::bind_cancellation_slot(
-                                           sig.slot(), [&](error_code ec, std::size_t n,
-                                                           tracked_buffer back) {
-                                             ++out.calls;
-                                             out.ec = ec;
-                                             out.n = n;
-                                             out.buffer_size = back.size();
-                                             out.buffer_id = back.id();
-                                             out.data.assign(
-                                                 reinterpret_cast<char*>(back.data()), n);
-                                           }));
+      in.async_read_some(std::move(b),
+                         asio::bind_cancellation_slot(
+                             sig.slot(), [&](error_code ec, std::size_t n, tracked_buffer back) {
+                               ++out.calls;
+                               out.ec = ec;
+                               out.n = n;
+                               out.buffer_size = back.size();
+                               out.buffer_id = back.id();
+                               out.data.assign(reinterpret_cast<char*>(back.data()), n);
+                             }));
     } else {
-      in.async_read_some(asio::buffer(borrowed),
-                         asio::bind_cancellation_slot(sig.slot(), [&](error_code ec,
-                                                                      std::size_t n) {
-                           ++out.calls;
-                           out.ec = ec;
-                           out.n = n;
-                           out.data.assign(borrowed, n);
-                         }));
+      in.async_read_some(asio::buffer(borrowed), asio::bind_cancellation_slot(
+                                                     sig.slot(), [&](error_code ec, std::size_t n) {
+                                                       ++out.calls;
+                                                       out.ec = ec;
+                                                       out.n = n;
+                                                       out.data.assign(borrowed, n);
+                                                     }));
     }
   };
 
@@ -153,7 +156,8 @@ namespace {
 // An owned read forced into io-wq (IOSQE_ASYNC): a worker copying a large file cannot be
 // interrupted, so ASYNC_CANCEL answers EALREADY.
 template <class Buffer>
-struct forced_async_read : asio_uring::detail::owned_rw_payload<Buffer, asio_uring::detail::rw_kind::read> {
+struct forced_async_read
+    : asio_uring::detail::owned_rw_payload<Buffer, asio_uring::detail::rw_kind::read> {
   using base = asio_uring::detail::owned_rw_payload<Buffer, asio_uring::detail::rw_kind::read>;
   using base::base;
   int prepare(asio_uring::detail::op_block& op) {
@@ -249,8 +253,8 @@ BOOST_AUTO_TEST_CASE(slot_of_every_kind_is_honoured_through_asio_filters) {
   asio::cancellation_signal sig;
   error_code got;
   in.async_read_some(tracked_buffer(4),
-                     asio::bind_cancellation_slot(
-                         sig.slot(), [&](error_code ec, std::size_t, tracked_buffer) { got = ec; }));
+                     asio::bind_cancellation_slot(sig.slot(), [&](error_code ec, std::size_t,
+                                                                  tracked_buffer) { got = ec; }));
   BOOST_TEST(ctx.poll() == 0u);
   sig.emit(ct::partial);
   asio_uring::test::run_bounded(ctx);

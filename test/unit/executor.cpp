@@ -36,8 +36,10 @@ static_assert(asio::execution::is_executor<io_context::executor_type>::value);
 static_assert(asio::is_executor<io_context::executor_type>::value); // Networking TS
 static_assert(std::is_nothrow_copy_constructible_v<io_context::executor_type>);
 static_assert(std::is_convertible_v<io_context::executor_type, asio::any_io_executor>);
-static_assert(asio::can_require<io_context::executor_type, asio::execution::blocking_t::never_t>::value);
-static_assert(asio::can_prefer<io_context::executor_type, asio::execution::outstanding_work_t::tracked_t>::value);
+static_assert(
+    asio::can_require<io_context::executor_type, asio::execution::blocking_t::never_t>::value);
+static_assert(asio::can_prefer<io_context::executor_type,
+                               asio::execution::outstanding_work_t::tracked_t>::value);
 
 BOOST_AUTO_TEST_SUITE(executor_tests)
 
@@ -115,8 +117,8 @@ BOOST_AUTO_TEST_CASE(co_spawn_use_awaitable_owned_read_with_as_tuple) {
             co_await out.async_write_some(std::string("ping"), asio::as_tuple(asio::use_awaitable));
         BOOST_TEST(!wec);
         BOOST_TEST(wn == 4u);
-        auto [ec, n, buf] = co_await in.async_read_some(std::vector<char>(16),
-                                                        asio::as_tuple(asio::use_awaitable));
+        auto [ec, n, buf] =
+            co_await in.async_read_some(std::vector<char>(16), asio::as_tuple(asio::use_awaitable));
         BOOST_TEST(!ec);
         got.assign(buf.data(), n);
         out.close();
@@ -191,8 +193,8 @@ BOOST_AUTO_TEST_CASE(parallel_group_cancels_the_loser) {
   asio_uring::steady_timer t(ctx, 5ms);
   std::size_t order0 = 9;
   error_code read_ec, timer_ec;
-  asio::experimental::make_parallel_group(
-      in.async_read_some(std::vector<char>(8), asio::deferred), t.async_wait(asio::deferred))
+  asio::experimental::make_parallel_group(in.async_read_some(std::vector<char>(8), asio::deferred),
+                                          t.async_wait(asio::deferred))
       .async_wait(asio::experimental::wait_for_one(),
                   [&](std::array<std::size_t, 2> order, error_code rec, std::size_t,
                       std::vector<char> buf, error_code tec) {
@@ -217,8 +219,9 @@ BOOST_AUTO_TEST_CASE(awaitable_operators_timeout_pattern) {
       ctx,
       [&]() -> asio::awaitable<void> {
         asio_uring::steady_timer t(co_await asio::this_coro::executor, 5ms);
-        auto r = co_await (in.async_read_some(std::vector<char>(8), asio::as_tuple(asio::use_awaitable)) ||
-                           t.async_wait(asio::as_tuple(asio::use_awaitable)));
+        auto r = co_await (
+            in.async_read_some(std::vector<char>(8), asio::as_tuple(asio::use_awaitable)) ||
+            t.async_wait(asio::as_tuple(asio::use_awaitable)));
         timed_out = r.index() == 1;
       },
       asio::detached);

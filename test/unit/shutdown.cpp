@@ -87,10 +87,9 @@ BOOST_AUTO_TEST_CASE(destroy_with_descriptors_still_open_drains_everything) {
     io_context ctx;
     for (auto& p : pipes) {
       auto d = std::make_shared<stream_descriptor>(ctx, ::dup(p.read_end));
-      d->async_read_some(tracked_buffer(32),
-                         [d, marker, &invoked](error_code, std::size_t, tracked_buffer) {
-                           invoked = true;
-                         });
+      d->async_read_some(
+          tracked_buffer(32),
+          [d, marker, &invoked](error_code, std::size_t, tracked_buffer) { invoked = true; });
     }
     asio::post(ctx, [] {}); // something queued, never run
     BOOST_TEST(ctx.poll_one() == 1u);
@@ -134,8 +133,8 @@ BOOST_AUTO_TEST_CASE(destroy_after_a_worker_thread_ran_it) {
   {
     io_context ctx;
     stream_descriptor d(ctx, ::dup(p.read_end));
-    d.async_read_some(tracked_buffer(16),
-                      [marker, &invoked](error_code, std::size_t, tracked_buffer) { invoked = true; });
+    d.async_read_some(tracked_buffer(16), [marker, &invoked](error_code, std::size_t,
+                                                             tracked_buffer) { invoked = true; });
     std::thread worker([&] { ctx.poll(); });
     worker.join();
     d.release(); // keep the fd out of the destructor's close path; the context cancels

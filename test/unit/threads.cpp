@@ -91,10 +91,9 @@ BOOST_AUTO_TEST_CASE(initiations_from_other_threads_are_forwarded_to_the_ring_th
   for (int t = 0; t < 4; ++t)
     starters.emplace_back([&, t] {
       for (int i = t; i < n; i += 4)
-        ds[i]->async_read_some(std::vector<char>(8),
-                               [&](error_code ec, std::size_t k, std::vector<char>) {
-                                 got += !ec && k == 1;
-                               });
+        ds[i]->async_read_some(
+            std::vector<char>(8),
+            [&](error_code ec, std::size_t k, std::vector<char>) { got += !ec && k == 1; });
     });
   for (auto& s : starters)
     s.join();

@@ -15,8 +15,7 @@ namespace asio_uring::detail {
 template <class Function, class Allocator>
 class executor_op final : public scheduler_operation {
   static constexpr bool pooled = std::is_same_v<Allocator, std::allocator<void>>;
-  using alloc_type =
-      typename std::allocator_traits<Allocator>::template rebind_alloc<executor_op>;
+  using alloc_type = typename std::allocator_traits<Allocator>::template rebind_alloc<executor_op>;
 
 public:
   /// Allocates, constructs and queues. Counts as outstanding work until it has run.

@@ -40,14 +40,15 @@ public:
   };
 
   enum state_bits : std::uint16_t {
-    handler_live = 1 << 0,   // the handler still lives in the block
-    in_kernel = 1 << 1,      // an SQE was prepared; its final CQE has not arrived
-    final_cqe = 1 << 2,      // the final CQE arrived
-    owned = 1 << 3,          // owned-buffer op: terminal cancel may orphan it
-    immediate = 1 << 4,      // queued to complete with `immediate_res_`, no SQE
-    queued = 1 << 5,         // sits in a scheduler queue (start or immediate)
-    cancel_queued = 1 << 6,  // a cross-thread cancel request for it is queued
+    handler_live = 1 << 0,  // the handler still lives in the block
+    in_kernel = 1 << 1,     // an SQE was prepared; its final CQE has not arrived
+    final_cqe = 1 << 2,     // the final CQE arrived
+    owned = 1 << 3,         // owned-buffer op: terminal cancel may orphan it
+    immediate = 1 << 4,     // queued to complete with `immediate_res_`, no SQE
+    queued = 1 << 5,        // sits in a scheduler queue (start or immediate)
+    cancel_queued = 1 << 6, // a cross-thread cancel request for it is queued
     cancel_before_start = 1 << 7,
+    timer_wait = 1 << 8, // a timer wait: lives in the scheduler's heap, not in the kernel
   };
 
   sqe_args sqe_;
@@ -55,6 +56,8 @@ public:
   std::uint16_t cancels_in_flight_ = 0;
   boost::asio::cancellation_type_t cancel_type_ = boost::asio::cancellation_type::none;
   int immediate_res_ = 0;
+  std::uint32_t heap_index_ = 0; // position in the scheduler's timer heap
+  std::int64_t deadline_ns_ = 0; // timer waits: steady_clock deadline
   std::uint32_t block_size_ = 0; // bytes from the scheduler's block pool
   const vtable* vtbl_;
   op_block* live_prev_ = nullptr; // scheduler's list of ops it must drain at shutdown
@@ -79,7 +82,7 @@ private:
 };
 
 /// The low bits of user_data say what a CQE is about. Blocks are at least 16-byte aligned.
-enum class cqe_tag : std::uint64_t { op = 0, cancel = 1, wake = 2, internal = 3 };
+enum class cqe_tag : std::uint64_t { op = 0, cancel = 1, wake = 2, internal = 3, timer = 4 };
 inline constexpr std::uint64_t cqe_tag_mask = 0xF;
 
 } // namespace asio_uring::detail

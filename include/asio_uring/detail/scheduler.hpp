@@ -12,6 +12,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace asio_uring::detail {
 
@@ -55,6 +56,8 @@ public:
 
   /// Submits op (or queues it for the running thread). Any thread.
   void start(op_block* op) noexcept;
+  /// Starts a timer wait due at `deadline_ns` on steady_clock. Any thread.
+  void start_timer(op_block* op, std::int64_t deadline_ns) noexcept;
   /// Queues op to complete with `res` without an SQE (immediate results are never inline).
   void complete_immediately(op_block* op, int res) noexcept;
   /// Bridge from a cancellation slot. Any thread.
@@ -91,6 +94,12 @@ private:
   void do_cancel(op_block* op, boost::asio::cancellation_type_t type);
   void free_block(op_block* op) noexcept;
   void handle_cqe(std::uint64_t user_data, int res, unsigned flags, bool& invoked);
+  // Timer waits: a binary heap in user space, one kernel timeout armed for the earliest.
+  void heap_push(op_block* op);
+  void heap_remove(op_block* op);
+  void heap_sift(std::size_t i);
+  void fire_due_timers();
+  void arm_timer_timeout();
   void enter_running_thread();
   void rethrow_pending();
 
@@ -111,6 +120,10 @@ private:
   // Touched only by the running thread (or the thread destroying the context).
   op_queue<scheduler_operation> local_;
   op_block* live_ = nullptr; // ops that have an SQE in the kernel
+  std::vector<op_block*> timer_heap_;
+  bool timeout_armed_ = false; // the kernel timeout for the heap's earliest deadline
+  std::int64_t armed_deadline_ = 0;
+  bool timers_due_ = false;
   void* free_blocks_[block_classes] = {};
   std::size_t handlers_since_enter_ = 0;
   bool last_was_internal_ = false; // the queue item just run was bookkeeping, not a handler

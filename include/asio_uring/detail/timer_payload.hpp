@@ -1,14 +1,11 @@
-// Payload of a timer wait: the kernel timespec lives in the op block; the op is linked into
-// its timer's list so cancel() and expires_*() can find it.
+// Payload of a timer wait; the op is linked into its timer's list so cancel() and expires_*()
+// can find it.
 #pragma once
 
 #include <asio_uring/detail/op_block.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
-
-#include <linux/io_uring.h>
-#include <linux/time_types.h>
 
 #include <cerrno>
 #include <chrono>
@@ -52,39 +49,25 @@ inline void timer_wait_hook::unlink() noexcept {
   prev = next = nullptr;
 }
 
-/// How the expiry reaches the kernel.
-struct timer_deadline {
-  std::chrono::nanoseconds value; // absolute on the clock named by `flags`, or relative
-  std::uint32_t flags;            // IORING_TIMEOUT_ABS [| IORING_TIMEOUT_REALTIME] or 0
-};
-
+/// A timer wait: no kernel memory; it waits in the scheduler's heap (one kernel timeout is
+/// armed for the earliest deadline of the whole context).
 class timer_payload {
 public:
   static constexpr bool owned = false;
-  timer_payload(timer_deadline d, timer_wait_list* list) : deadline_(d), list_(list) {}
+  timer_payload(std::int64_t deadline_ns, timer_wait_list* list)
+      : deadline_ns_(deadline_ns), list_(list) {}
   ~timer_payload() { hook_.unlink(); }
 
   int prepare(op_block& op) {
-    sqe_args& a = op.sqe_;
-    auto ns = deadline_.value.count();
-    if (ns < 0)
-      ns = 0;
-    ts_.tv_sec = ns / 1'000'000'000;
-    ts_.tv_nsec = ns % 1'000'000'000;
-    a.opcode = IORING_OP_TIMEOUT;
-    a.fd = -1;
-    a.addr = reinterpret_cast<std::uint64_t>(&ts_);
-    a.len = 1;
-    a.off = 0; // no completion count: a pure timer
-    a.op_flags = deadline_.flags;
     hook_.op = &op;
     list_->push(&hook_);
     return 1;
   }
+  std::int64_t deadline_ns() const noexcept { return deadline_ns_; }
 
   std::tuple<boost::system::error_code> take(int res, unsigned) {
     hook_.unlink();
-    if (res == -ETIME || res == 0)
+    if (res >= 0 || res == -ETIME)
       return {boost::system::error_code()};
     return {boost::system::error_code(-res, boost::system::system_category())};
   }
@@ -94,8 +77,7 @@ public:
   }
 
 private:
-  __kernel_timespec ts_{};
-  timer_deadline deadline_;
+  std::int64_t deadline_ns_;
   timer_wait_list* list_;
   timer_wait_hook hook_;
 };

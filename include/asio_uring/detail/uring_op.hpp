@@ -49,9 +49,12 @@ public:
     auto slot = boost::asio::get_associated_cancellation_slot(*op->handler_);
     if (slot.is_connected())
       slot.template emplace<cancel_handler>(cancel_handler{&s, op});
-    if (r > 0)
-      s.start(op);
-    else
+    if (r > 0) {
+      if constexpr (requires { op->payload_.deadline_ns(); })
+        s.start_timer(op, op->payload_.deadline_ns());
+      else
+        s.start(op);
+    } else
       s.complete_immediately(op, r);
   }
 

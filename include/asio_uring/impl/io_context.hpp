@@ -30,8 +30,8 @@ template <class Allocator, std::uintptr_t Bits>
 template <class Function, class OtherAllocator>
 void io_context::basic_executor_type<Allocator, Bits>::post_function(
     Function&& f, const OtherAllocator& a) const {
-  detail::executor_op<std::decay_t<Function>, OtherAllocator>::post(
-      ctx_->impl_, std::forward<Function>(f), a);
+  detail::executor_op<std::decay_t<Function>, OtherAllocator>::post(ctx_->impl_,
+                                                                    std::forward<Function>(f), a);
 }
 
 template <class Allocator, std::uintptr_t Bits>

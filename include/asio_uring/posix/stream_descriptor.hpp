@@ -41,7 +41,7 @@ public:
   explicit basic_stream_descriptor(const executor_type& ex)
       : executor_(ex), sched_(&detail::scheduler_of(ex)) {}
   template <class ExecutionContext>
-    requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   explicit basic_stream_descriptor(ExecutionContext& ctx)
       : basic_stream_descriptor(executor_type(ctx.get_executor())) {}
   basic_stream_descriptor(const executor_type& ex, native_handle_type fd)
@@ -49,7 +49,7 @@ public:
     assign(fd);
   }
   template <class ExecutionContext>
-    requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   basic_stream_descriptor(ExecutionContext& ctx, native_handle_type fd)
       : basic_stream_descriptor(executor_type(ctx.get_executor()), fd) {}
 
@@ -122,7 +122,7 @@ public:
   /// @par Per-Operation Cancellation terminal, partial, total (see docs/safety.md).
   /// @par Buffer Ownership The buffer lives in the op block until the final CQE.
   template <class Buffer, class CompletionToken = boost::asio::default_completion_token_t<Executor>>
-    requires owned_buffer_rvalue<Buffer&&>
+  requires owned_buffer_rvalue<Buffer&&>
   auto async_read_some(Buffer&& buffer, CompletionToken&& token = {}) {
     using B = std::remove_cvref_t<Buffer>;
     return boost::asio::async_initiate<CompletionToken,
@@ -131,7 +131,7 @@ public:
   }
   /// Owned write: `void(error_code, std::size_t, Buffer)`.
   template <class Buffer, class CompletionToken = boost::asio::default_completion_token_t<Executor>>
-    requires owned_buffer_rvalue<Buffer&&>
+  requires owned_buffer_rvalue<Buffer&&>
   auto async_write_some(Buffer&& buffer, CompletionToken&& token = {}) {
     using B = std::remove_cvref_t<Buffer>;
     return boost::asio::async_initiate<CompletionToken,
@@ -143,8 +143,8 @@ public:
   /// memory alive until the handler runs.
   template <class MutableBufferSequence,
             class CompletionToken = boost::asio::default_completion_token_t<Executor>>
-    requires boost::asio::is_mutable_buffer_sequence<MutableBufferSequence>::value
-  auto async_read_some(const MutableBufferSequence& buffers, CompletionToken&& token = {}) {
+  requires boost::asio::is_mutable_buffer_sequence<MutableBufferSequence>::value auto
+  async_read_some(const MutableBufferSequence& buffers, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken,
                                        void(boost::system::error_code, std::size_t)>(
         initiate_borrowed<MutableBufferSequence, detail::rw_kind::read>{this}, token, buffers);
@@ -152,8 +152,8 @@ public:
   /// Borrowed write, exactly Asio's: `void(error_code, std::size_t)`.
   template <class ConstBufferSequence,
             class CompletionToken = boost::asio::default_completion_token_t<Executor>>
-    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
-  auto async_write_some(const ConstBufferSequence& buffers, CompletionToken&& token = {}) {
+  requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value auto
+  async_write_some(const ConstBufferSequence& buffers, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken,
                                        void(boost::system::error_code, std::size_t)>(
         initiate_borrowed<ConstBufferSequence, detail::rw_kind::write>{this}, token, buffers);
