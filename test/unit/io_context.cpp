@@ -10,6 +10,8 @@
 #include <liburing/io_uring.h>
 
 #include <atomic>
+#include <memory>
+#include <vector>
 #include <cstring>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -187,6 +189,50 @@ BOOST_AUTO_TEST_CASE(ops_started_on_main_complete_when_a_worker_runs) {
   t.async_wait([&](boost::system::error_code ec) { fired = !ec; });
   ctx.run();
   BOOST_TEST(fired);
+}
+
+// A tiny ring: 4 SQEs, 8 CQEs, 500 reads in flight and completing together. A full SQ is
+// flushed and retried; the CQ overflows and nothing is lost.
+BOOST_AUTO_TEST_CASE(full_sq_and_cq_overflow_lose_nothing) {
+  io_context::options o;
+  o.entries = 4;
+  o.cq_entries = 8;
+  ::io_context ctx(o);
+  constexpr int n = 500;
+  std::vector<asio_uring::test::pipe_pair> pipes(n);
+  std::vector<std::unique_ptr<asio_uring::posix::stream_descriptor>> ds;
+  int ok = 0;
+  for (auto& p : pipes) {
+    ds.push_back(std::make_unique<asio_uring::posix::stream_descriptor>(ctx, ::dup(p.read_end)));
+    ds.back()->async_read_some(std::vector<char>(4),
+                               [&](boost::system::error_code ec, std::size_t k, std::vector<char>) {
+                                 ok += !ec && k == 1;
+                               });
+  }
+  BOOST_TEST(ctx.poll() == 0u); // all submitted through a 4-entry SQ
+  for (auto& p : pipes)
+    BOOST_TEST_REQUIRE(::write(p.write_end, "x", 1) == 1);
+  asio_uring::test::run_bounded(ctx);
+  BOOST_TEST(ok == n);
+}
+
+BOOST_AUTO_TEST_CASE(running_from_a_new_thread_with_ops_in_the_kernel_is_a_clear_error) {
+  ::io_context ctx;
+  asio_uring::test::pipe_pair p;
+  asio_uring::posix::stream_descriptor in(ctx, p.take_read());
+  in.async_read_some(std::vector<char>(4),
+                     [](boost::system::error_code, std::size_t, std::vector<char>) {});
+  BOOST_TEST(ctx.poll() == 0u); // this thread owns the ring; the read is in the kernel
+  std::string what;
+  std::thread other([&] {
+    try {
+      ctx.poll();
+    } catch (const boost::system::system_error& e) {
+      what = e.what();
+    }
+  });
+  other.join();
+  BOOST_TEST(what.find("single_issuer") != std::string::npos);
 }
 
 namespace {
