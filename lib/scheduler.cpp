@@ -380,7 +380,7 @@ void scheduler::cancel_fd(int fd, bool close_after) noexcept {
   if (fd < 0)
     return;
   if (!running_in_this_thread() || shutting_down_) {
-    if (!ring_->enabled && !live_) { // nothing of this context was ever in the kernel
+    if (!ever_ran_.load(std::memory_order_acquire)) { // nothing was ever in the kernel
       if (close_after)
         ::close(fd);
       return;
@@ -543,6 +543,7 @@ void scheduler::bind_owner() {
   std::thread::id before = r.owner;
   bool idle = kernel_outstanding() <= (r.wake_armed ? 1u : 0u);
   r.bind_to_this_thread(idle);
+  ever_ran_.store(true, std::memory_order_release);
   if (r.owner != before || !owner_list_) {
     if (owner_list_)
       std::erase(owner_list_->list, this);
@@ -768,26 +769,24 @@ void scheduler::drain(bool may_submit) {
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    if (shutting_down_) {
-      bool ignored = false;
-      while (r.stash_pos < r.stash.size()) {
-        io_uring_cqe c = r.stash[r.stash_pos++];
-        handle_cqe(c.user_data, c.res, c.flags, ignored);
-      }
-      r.stash.clear();
-      r.stash_pos = 0;
-      io_uring_cqe* cqe;
-      while (io_uring_peek_cqe(&r.ring, &cqe) == 0) {
-        std::uint64_t ud = cqe->user_data;
-        int res = cqe->res;
-        unsigned flags = cqe->flags;
-        io_uring_cqe_seen(&r.ring, cqe);
-        handle_cqe(ud, res, flags, ignored);
-      }
-    } else {
+    if (shutting_down_)
+      handle_cqes_at_shutdown();
+    else
       r.stash_cqes();
-    }
   }
+}
+
+// Every CQE taken so far (stash first, then the CQ): handlers are destroyed, never invoked.
+void scheduler::handle_cqes_at_shutdown() {
+  ring_state& r = *ring_;
+  r.stash_cqes();
+  bool ignored = false;
+  for (; r.stash_pos < r.stash.size(); ++r.stash_pos) {
+    const io_uring_cqe& c = r.stash[r.stash_pos];
+    handle_cqe(c.user_data, c.res, c.flags, ignored);
+  }
+  r.stash.clear();
+  r.stash_pos = 0;
 }
 
 void scheduler::shutdown() {
@@ -804,15 +803,7 @@ void scheduler::shutdown() {
   // Cancel everything, then drain the CQEs before any handler (and so any frame holding a
   // borrowed buffer) is destroyed. Handlers met on the way are destroyed, never invoked.
   drain(may_submit);
-  if (r.stash_pos < r.stash.size()) { // CQEs collected when the owner thread exited
-    bool ignored = false;
-    while (r.stash_pos < r.stash.size()) {
-      io_uring_cqe c = r.stash[r.stash_pos++];
-      handle_cqe(c.user_data, c.res, c.flags, ignored);
-    }
-    r.stash.clear();
-    r.stash_pos = 0;
-  }
+  handle_cqes_at_shutdown(); // including those collected when the owner thread exited
   // Whatever the kernel still holds is leaked on purpose, handler included: it may own the
   // memory the kernel writes (a coroutine frame with a borrowed buffer).
   for (op_block* op = live_; op;) {

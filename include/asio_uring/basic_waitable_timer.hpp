@@ -10,6 +10,7 @@
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/wait_traits.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -108,8 +109,8 @@ public:
 
   /// Blocks the calling thread until the expiry.
   void wait() {
-    while (Clock::now() < expiry_)
-      std::this_thread::sleep_for(traits_type::to_wait_duration(expiry_));
+    for (auto now = Clock::now(); now < expiry_; now = Clock::now())
+      std::this_thread::sleep_for(std::min<duration>(expiry_ - now, std::chrono::seconds(1)));
   }
   void wait(boost::system::error_code& ec) {
     wait();

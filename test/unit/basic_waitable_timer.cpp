@@ -125,4 +125,12 @@ BOOST_AUTO_TEST_CASE(ten_thousand_timers_fire_in_order_of_expiry) {
   BOOST_TEST(fired == n);
 }
 
+BOOST_AUTO_TEST_CASE(synchronous_wait_blocks_until_the_expiry) {
+  io_context ctx;
+  asio_uring::system_timer st(ctx, 5ms);
+  auto expiry = st.expiry();
+  st.wait();
+  BOOST_TEST((std::chrono::system_clock::now() >= expiry));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -106,4 +106,25 @@ BOOST_AUTO_TEST_CASE(initiations_from_other_threads_are_forwarded_to_the_ring_th
   BOOST_TEST(got == n);
 }
 
+// close() from a thread that is not running the context: the fd stays open until the ring
+// thread has cancelled its ops, then closes; the pending read gets operation_aborted.
+BOOST_AUTO_TEST_CASE(close_from_another_thread_cancels_pending_reads) {
+  io_context ctx;
+  auto guard = asio::make_work_guard(ctx);
+  std::thread runner([&] { ctx.run(); });
+  asio_uring::test::pipe_pair p;
+  stream_descriptor in(ctx, p.take_read());
+  std::atomic<int> aborted{0};
+  in.async_read_some(std::vector<char>(8), [&](error_code ec, std::size_t, std::vector<char> b) {
+    aborted += ec == asio::error::operation_aborted && b.size() == 8;
+  });
+  std::this_thread::sleep_for(5ms); // the read is in the kernel by now
+  in.close();
+  for (int i = 0; i < 5000 && aborted == 0; ++i)
+    std::this_thread::sleep_for(1ms);
+  guard.reset();
+  runner.join();
+  BOOST_TEST(aborted == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -85,6 +85,7 @@ private:
   void bind_owner();
   void drain_at_owner_exit() noexcept;
   void drain(bool may_submit);
+  void handle_cqes_at_shutdown();
   std::size_t kernel_outstanding() const noexcept;
   std::size_t do_one(long usec);
   bool reap_one();
@@ -108,6 +109,7 @@ private:
   std::atomic<std::size_t> outstanding_work_{0};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> running_{false};
+  std::atomic<bool> ever_ran_{false}; // a thread has run it: ops may be in the kernel
   bool shutting_down_ = false;
   std::size_t abandoned_ = 0;
   std::exception_ptr pending_exception_;
