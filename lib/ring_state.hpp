@@ -28,6 +28,11 @@ struct ring_state {
   /// Takes every CQE now in the CQ into `stash` (used when the kernel refuses submission).
   void stash_cqes();
   bool has_pending_sqes() const noexcept { return io_uring_sq_ready(&ring) > 0; }
+  /// CQEs in the CQ, or overflowed ones the kernel holds (flushed by the next peek).
+  bool cq_may_have_cqes() const noexcept {
+    return io_uring_cq_ready(&ring) > 0 ||
+           (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW);
+  }
   /// Closes the ring fd but keeps the rings mapped: the kernel tears the ring down, cancelling
   /// every request, and the CQEs stay readable.
   void close_fd() noexcept;

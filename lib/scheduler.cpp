@@ -140,6 +140,7 @@ void* scheduler::allocate_block(std::size_t size) {
   if (cls < block_classes && running_in_this_thread())
     if (void* p = free_blocks_[cls]) {
       free_blocks_[cls] = *static_cast<void**>(p);
+      --free_counts_[cls];
       return p;
     }
   return ::operator new(size);
@@ -148,12 +149,14 @@ void* scheduler::allocate_block(std::size_t size) {
 void scheduler::deallocate_block(void* p, std::size_t size) noexcept {
   size = block_round(size);
   std::size_t cls = size / block_granule - 1;
-  if (cls >= block_classes) {
+  // Keep a bounded cache: a burst of posts from other threads must not pin memory forever.
+  if (cls >= block_classes || free_counts_[cls] >= max_cached_blocks) {
     ::operator delete(p);
     return;
   }
   *static_cast<void**>(p) = free_blocks_[cls];
   free_blocks_[cls] = p;
+  ++free_counts_[cls];
 }
 
 bool scheduler::running_in_this_thread() const noexcept {
@@ -170,14 +173,13 @@ void scheduler::post(scheduler_operation* op) noexcept {
     local_.push(op);
     return;
   }
-  bool was_empty;
   {
     std::lock_guard<std::mutex> lock(remote_mutex_);
-    was_empty = remote_.empty();
     remote_.push(op);
-    remote_nonempty_.store(true, std::memory_order_release);
+    remote_nonempty_.store(true, std::memory_order_seq_cst);
   }
-  if (was_empty)
+  // Only a runner about to block needs the eventfd; one poster wakes it (pairs with enter()).
+  if (sleeping_.load(std::memory_order_seq_cst) && sleeping_.exchange(false))
     wake();
 }
 
@@ -628,7 +630,8 @@ bool scheduler::reap_one() {
       return true;
   }
   io_uring_cqe* cqe;
-  while (io_uring_peek_cqe(&r.ring, &cqe) == 0) {
+  // Look at the CQ's indices inline first: an empty CQ costs no call into liburing.
+  while (r.cq_may_have_cqes() && io_uring_peek_cqe(&r.ring, &cqe) == 0) {
     std::uint64_t ud = cqe->user_data;
     int res = cqe->res;
     unsigned flags = cqe->flags;
@@ -653,8 +656,13 @@ void scheduler::enter(long usec) {
     sqe->user_data = wake_user_data;
     r.wake_armed = true;
     ++r.in_kernel;
-    if (remote_nonempty_.load(std::memory_order_acquire) ||
-        stopped_.load(std::memory_order_acquire))
+  }
+  if (usec != 0) {
+    // Announce the sleep, then look once more: a post either sees sleeping_ and wakes us, or
+    // happened before and is seen here (seq_cst on both sides).
+    sleeping_.store(true, std::memory_order_seq_cst);
+    if (remote_nonempty_.load(std::memory_order_seq_cst) ||
+        stopped_.load(std::memory_order_seq_cst))
       usec = 0;
   }
   int rc;
@@ -670,6 +678,7 @@ void scheduler::enter(long usec) {
     io_uring_cqe* cqe = nullptr;
     rc = io_uring_submit_and_wait_timeout(&r.ring, &cqe, 1, &ts, nullptr);
   }
+  sleeping_.store(false, std::memory_order_relaxed);
   if (rc == -EBUSY || rc == -EAGAIN) {
     r.stash_cqes();
   } else if (rc < 0 && rc != -EINTR && rc != -ETIME) {

@@ -77,7 +77,8 @@ private:
   friend class op_block;
   friend struct ring_state;
   static constexpr std::size_t block_granule = 64;
-  static constexpr std::size_t block_classes = 32; // pooled up to 2 KiB
+  static constexpr std::size_t block_classes = 32;         // pooled up to 2 KiB
+  static constexpr std::uint32_t max_cached_blocks = 4096; // per size class
 
   class run_guard;
   friend struct owned_rings;
@@ -118,6 +119,7 @@ private:
   std::mutex remote_mutex_;
   op_queue<scheduler_operation> remote_;
   std::atomic<bool> remote_nonempty_{false};
+  std::atomic<bool> sleeping_{false}; // the runner is (about to be) blocked in io_uring_enter
 
   // Touched only by the running thread (or the thread destroying the context).
   op_queue<scheduler_operation> local_;
@@ -127,6 +129,7 @@ private:
   std::int64_t armed_deadline_ = 0;
   bool timers_due_ = false;
   void* free_blocks_[block_classes] = {};
+  std::uint32_t free_counts_[block_classes] = {};
   std::size_t handlers_since_enter_ = 0;
   bool last_was_internal_ = false; // the queue item just run was bookkeeping, not a handler
   struct owned_rings* owner_list_ = nullptr; // the owning thread's list (guarded by a mutex)
