@@ -3,9 +3,8 @@
 #pragma once
 
 #include <asio_uring/buffer_traits.hpp>
-#include <asio_uring/detail/io_object.hpp>
-#include <asio_uring/detail/rw_payload.hpp>
-#include <asio_uring/detail/uring_op.hpp>
+#include <asio_uring/detail/descriptor_object.hpp>
+#include <asio_uring/detail/sync_rw.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -28,58 +27,42 @@ namespace asio_uring::posix {
 /// ring. The descriptor is used in blocking mode (io_uring waits for readiness itself), so
 /// `assign` clears O_NONBLOCK.
 template <class Executor = boost::asio::any_io_executor>
-class basic_stream_descriptor {
+class basic_stream_descriptor : public detail::descriptor_object<Executor> {
+  using base = detail::descriptor_object<Executor>;
+
 public:
-  using executor_type = Executor;
-  using native_handle_type = int;
+  using typename base::executor_type;
+  using typename base::native_handle_type;
   using lowest_layer_type = basic_stream_descriptor;
   template <class OtherExecutor>
   struct rebind_executor {
     using other = basic_stream_descriptor<OtherExecutor>;
   };
 
-  explicit basic_stream_descriptor(const executor_type& ex)
-      : executor_(ex), sched_(&detail::scheduler_of(ex)) {}
+  explicit basic_stream_descriptor(const executor_type& ex) : base(ex) {}
   template <class ExecutionContext>
   requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   explicit basic_stream_descriptor(ExecutionContext& ctx)
-      : basic_stream_descriptor(executor_type(ctx.get_executor())) {}
-  basic_stream_descriptor(const executor_type& ex, native_handle_type fd)
-      : basic_stream_descriptor(ex) {
-    assign(fd);
-  }
+      : base(detail::executor_of<executor_type>(ctx)) {}
+  basic_stream_descriptor(const executor_type& ex, native_handle_type fd) : base(ex) { assign(fd); }
   template <class ExecutionContext>
   requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   basic_stream_descriptor(ExecutionContext& ctx, native_handle_type fd)
-      : basic_stream_descriptor(executor_type(ctx.get_executor()), fd) {}
-
-  basic_stream_descriptor(basic_stream_descriptor&& o) noexcept
-      : executor_(o.executor_), sched_(o.sched_), fd_(std::exchange(o.fd_, -1)) {}
-  basic_stream_descriptor& operator=(basic_stream_descriptor&& o) noexcept {
-    if (this != &o) {
-      close();
-      executor_ = o.executor_;
-      sched_ = o.sched_;
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
+      : basic_stream_descriptor(detail::executor_of<executor_type>(ctx), fd) {}
+  basic_stream_descriptor(basic_stream_descriptor&&) noexcept = default;
+  basic_stream_descriptor& operator=(basic_stream_descriptor&&) noexcept = default;
   /// Cancels outstanding operations (their handlers get operation_aborted) and closes.
-  ~basic_stream_descriptor() { close(); }
+  ~basic_stream_descriptor() = default;
 
-  executor_type get_executor() const noexcept { return executor_; }
   lowest_layer_type& lowest_layer() noexcept { return *this; }
-  bool is_open() const noexcept { return fd_ >= 0; }
-  native_handle_type native_handle() const noexcept { return fd_; }
 
   void assign(native_handle_type fd) {
     boost::system::error_code ec;
     assign(fd, ec);
-    if (ec)
-      throw boost::system::system_error(ec, "assign");
+    base::throw_if(ec, "assign");
   }
   void assign(native_handle_type fd, boost::system::error_code& ec) {
-    if (is_open()) {
+    if (this->is_open()) {
       ec = boost::asio::error::already_open;
       return;
     }
@@ -88,33 +71,8 @@ public:
       ec = {errno, boost::system::system_category()};
       return;
     }
-    fd_ = fd;
+    this->fd_ = fd;
     ec = {};
-  }
-
-  /// Cancels outstanding operations with one IORING_OP_ASYNC_CANCEL (FD|ALL), then closes.
-  void close() noexcept {
-    if (fd_ >= 0)
-      sched_->cancel_fd(std::exchange(fd_, -1), true);
-  }
-  void close(boost::system::error_code& ec) noexcept {
-    close();
-    ec = {};
-  }
-  /// Cancels outstanding operations; their handlers get operation_aborted.
-  void cancel() noexcept { sched_->cancel_fd(fd_, false); }
-  void cancel(boost::system::error_code& ec) noexcept {
-    if (fd_ < 0) {
-      ec = boost::asio::error::bad_descriptor;
-      return;
-    }
-    cancel();
-    ec = {};
-  }
-  /// Gives up ownership; outstanding operations are cancelled first.
-  native_handle_type release() noexcept {
-    cancel();
-    return std::exchange(fd_, -1);
   }
 
   /// Owned read: the buffer moves into the operation and comes back with the result.
@@ -192,10 +150,8 @@ private:
     executor_type get_executor() const noexcept { return self->executor_; }
     template <class Handler>
     void operator()(Handler&& h, B&& buffer) const {
-      using payload = detail::owned_rw_payload<B, Kind>;
-      detail::uring_op<payload, std::decay_t<Handler>, executor_type>::start(
-          *self->sched_, std::forward<Handler>(h), self->executor_, std::move(buffer),
-          detail::rw_target{self->fd_, static_cast<std::uint64_t>(-1), true});
+      self->template start_op<detail::owned_rw_payload<B, Kind>>(
+          std::forward<Handler>(h), std::move(buffer), self->stream_target());
     }
   };
   template <class Buffers, detail::rw_kind Kind>
@@ -204,44 +160,18 @@ private:
     executor_type get_executor() const noexcept { return self->executor_; }
     template <class Handler>
     void operator()(Handler&& h, const Buffers& buffers) const {
-      using payload = detail::borrowed_rw_payload<Buffers, Kind>;
-      detail::uring_op<payload, std::decay_t<Handler>, executor_type>::start(
-          *self->sched_, std::forward<Handler>(h), self->executor_, buffers,
-          detail::rw_target{self->fd_, static_cast<std::uint64_t>(-1), true});
+      self->template start_op<detail::borrowed_rw_payload<Buffers, Kind>>(
+          std::forward<Handler>(h), buffers, self->stream_target());
     }
   };
+  detail::rw_target stream_target() const noexcept {
+    return {this->fd_, static_cast<std::uint64_t>(-1), true};
+  }
 
   template <bool Read, class Buffers>
   std::size_t sync_io(const Buffers& buffers, boost::system::error_code& ec) {
-    ::iovec iov[16];
-    int n = 0;
-    std::size_t total = 0;
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers) && n < 16; ++it, ++n) {
-      iov[n] = {const_cast<void*>(static_cast<const void*>(it->data())), it->size()};
-      total += it->size();
-    }
-    if (fd_ < 0) {
-      ec = boost::asio::error::bad_descriptor;
-      return 0;
-    }
-    if (total == 0) {
-      ec = {};
-      return 0;
-    }
-    ssize_t r = Read ? ::readv(fd_, iov, n) : ::writev(fd_, iov, n);
-    if (r < 0) {
-      ec = {errno, boost::system::system_category()};
-      return 0;
-    }
-    ec = (Read && r == 0) ? boost::system::error_code(boost::asio::error::eof)
-                          : boost::system::error_code();
-    return static_cast<std::size_t>(r);
+    return detail::sync_rw<Read>(this->fd_, -1, buffers, true, ec);
   }
-
-  executor_type executor_;
-  detail::scheduler* sched_;
-  int fd_ = -1;
 };
 
 using stream_descriptor = basic_stream_descriptor<>;
