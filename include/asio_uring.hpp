@@ -2,6 +2,7 @@
 #pragma once
 
 #include <asio_uring/basic_waitable_timer.hpp>
+#include <asio_uring/buffer_pool.hpp>
 #include <asio_uring/buffer_traits.hpp>
 #include <asio_uring/file_base.hpp>
 #include <asio_uring/heap_buffer.hpp>

@@ -85,6 +85,7 @@ void ring_state::setup() {
     p.cq_entries = cq;
     int rc = io_uring_queue_init_params(opts_.entries, &ring, &p);
     if (rc == 0) {
+      ++generation;
       setup_flags = flags;
       enabled = !(flags & IORING_SETUP_R_DISABLED);
       return;

@@ -38,6 +38,7 @@ struct ring_state {
   void close_fd() noexcept;
 
   io_uring ring{};
+  unsigned generation = 0; // bumped each time the ring is (re-)created
   unsigned setup_flags = 0;
   bool enabled = false;
   std::thread::id owner;

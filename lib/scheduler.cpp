@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <chrono>
 #include <algorithm>
+#include <string>
+#include <sys/uio.h>
 #include <new>
 #include <thread>
 #include <vector>
@@ -191,6 +193,72 @@ void scheduler::stop() noexcept {
   stopped_.store(true, std::memory_order_release);
   if (!running_in_this_thread())
     wake();
+}
+
+// ---- registered buffers ---------------------------------------------------------------------
+
+namespace {
+constexpr unsigned fixed_table_size = 16384; // IORING_MAX_REG_BUFFERS
+
+[[noreturn]] void throw_register_error(int err, std::size_t bytes) {
+  std::string m = "asio_uring::buffer_pool: registering " + std::to_string(bytes) +
+                  " bytes of buffers with io_uring failed";
+  if (err == ENOMEM)
+    m += " (ENOMEM): registered buffers are locked memory and count against RLIMIT_MEMLOCK. "
+         "Remedy: raise `ulimit -l` (or LimitMEMLOCK= for a systemd service), or use fewer or "
+         "smaller buffers";
+  else if (err == EEXIST || err == EBUSY)
+    m += ": buffers can be registered only from the thread running the io_context, or before "
+         "any thread ran it";
+  throw boost::system::system_error(
+      boost::system::error_code(err, boost::system::system_category()), m);
+}
+
+int update_fixed(io_uring& ring, unsigned first, const void* base, std::size_t size, unsigned n) {
+  std::vector<::iovec> iov(n);
+  for (unsigned i = 0; i < n; ++i)
+    iov[i] = {base ? static_cast<char*>(const_cast<void*>(base)) + i * size : nullptr,
+              base ? size : 0};
+  return io_uring_register_buffers_update_tag(&ring, first, iov.data(), nullptr, n);
+}
+} // namespace
+
+unsigned scheduler::register_fixed_buffers(const void* base, std::size_t buffer_size, unsigned n) {
+  std::lock_guard<std::mutex> lock(owner_mutex);
+  ring_state& r = *ring_;
+  bool may = !r.enabled || !(r.setup_flags & IORING_SETUP_SINGLE_ISSUER) ||
+             r.owner == std::this_thread::get_id();
+  if (!may)
+    throw_register_error(EBUSY, buffer_size * n);
+  if (!fixed_table_) {
+    int rc = io_uring_register_buffers_sparse(&r.ring, fixed_table_size);
+    if (rc < 0)
+      throw_register_error(-rc, buffer_size * n);
+    fixed_table_ = true;
+  }
+  // First fit in the sorted list of ranges.
+  unsigned first = 0;
+  auto it = fixed_ranges_.begin();
+  for (; it != fixed_ranges_.end() && it->first < first + n; ++it)
+    first = it->first + it->n;
+  if (first + n > fixed_table_size)
+    throw_register_error(ENOSPC, buffer_size * n);
+  int rc = update_fixed(r.ring, first, base, buffer_size, n);
+  if (rc < 0)
+    throw_register_error(-rc, buffer_size * n);
+  fixed_ranges_.insert(it, fixed_range{first, n, base, buffer_size});
+  return first;
+}
+
+void scheduler::release_fixed_buffers(unsigned first, unsigned n) noexcept {
+  std::lock_guard<std::mutex> lock(owner_mutex);
+  std::erase_if(fixed_ranges_, [&](const fixed_range& f) { return f.first == first; });
+  ring_state& r = *ring_;
+  // Clear the slots when this thread may; otherwise they stay registered until a new range
+  // overwrites them (no operation can name them: their pooled_buffers are gone).
+  if (!r.enabled || !(r.setup_flags & IORING_SETUP_SINGLE_ISSUER) ||
+      r.owner == std::this_thread::get_id())
+    (void)update_fixed(r.ring, first, nullptr, 0, n);
 }
 
 // ---- ops ------------------------------------------------------------------------------------
@@ -544,8 +612,15 @@ void scheduler::bind_owner() {
   ring_state& r = *ring_;
   std::thread::id before = r.owner;
   bool idle = kernel_outstanding() <= (r.wake_armed ? 1u : 0u);
+  unsigned generation = r.generation;
   r.bind_to_this_thread(idle);
   ever_ran_.store(true, std::memory_order_release);
+  if (fixed_table_ && r.generation != generation) { // a fresh ring: register the table again
+    if (io_uring_register_buffers_sparse(&r.ring, fixed_table_size) < 0)
+      fixed_table_ = false;
+    for (const fixed_range& f : fixed_ranges_)
+      update_fixed(r.ring, f.first, f.base, f.buffer_size, f.n);
+  }
   if (r.owner != before || !owner_list_) {
     if (owner_list_)
       std::erase(owner_list_->list, this);

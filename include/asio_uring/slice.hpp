@@ -36,6 +36,12 @@ template <owned_buffer Buffer>
 struct buffer_traits<sliced_buffer<Buffer>> {
   static std::byte* data(sliced_buffer<Buffer>& b) noexcept { return b.data(); }
   static std::size_t size(const sliced_buffer<Buffer>& b) noexcept { return b.size(); }
+  /// A slice of a registered buffer is still inside its registration.
+  static unsigned fixed_index(const sliced_buffer<Buffer>& b) noexcept requires
+      requires(const Buffer& inner) {
+    buffer_traits<Buffer>::fixed_index(inner);
+  }
+  { return buffer_traits<Buffer>::fixed_index(b.get()); }
 };
 
 /// `slice(std::move(b), offset, length)`: operate on a sub-range (clamped to the buffer); the

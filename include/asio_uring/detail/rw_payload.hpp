@@ -52,6 +52,11 @@ public:
     if (n == 0)
       return 0;
     a.opcode = Kind == rw_kind::read ? IORING_OP_READ : IORING_OP_WRITE;
+    if constexpr (requires { buffer_traits<Buffer>::fixed_index(buffer_); }) {
+      // A buffer registered with the ring (buffer_pool): no page pinning per operation.
+      a.opcode = Kind == rw_kind::read ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED;
+      a.buf_index = static_cast<std::uint16_t>(buffer_traits<Buffer>::fixed_index(buffer_));
+    }
     a.fd = target_.fd;
     a.addr = reinterpret_cast<std::uint64_t>(buffer_traits<Buffer>::data(buffer_));
     a.len = static_cast<std::uint32_t>(n > INT_MAX ? INT_MAX : n);

@@ -69,6 +69,13 @@ public:
   void release_block(op_block* op) noexcept; // after the handler has been moved out
   void capture_exception() noexcept { pending_exception_ = std::current_exception(); }
 
+  /// Registers `n` buffers with the ring (a range of a sparse table); returns the first index.
+  /// On the running thread, or before any thread ran the context. Throws system_error
+  /// (ENOMEM names RLIMIT_MEMLOCK and the remedy).
+  unsigned register_fixed_buffers(const void* base, std::size_t buffer_size, unsigned n);
+  /// Gives a range back (its slots are cleared where this thread may still touch the ring).
+  void release_fixed_buffers(unsigned first, unsigned n) noexcept;
+
   std::size_t abandoned_operations() const noexcept { return abandoned_; }
   unsigned ring_setup_flags() const noexcept;
   const io_context_options& options() const noexcept { return options_; }
@@ -125,6 +132,14 @@ private:
   op_queue<scheduler_operation> local_;
   op_block* live_ = nullptr; // ops that have an SQE in the kernel
   std::vector<op_block*> timer_heap_;
+  struct fixed_range {
+    unsigned first, n;
+    const void* base;
+    std::size_t buffer_size;
+  };
+  std::vector<fixed_range>
+      fixed_ranges_; // registered buffer ranges (re-registered with a new ring)
+  bool fixed_table_ = false;
   bool timeout_armed_ = false; // the kernel timeout for the heap's earliest deadline
   std::int64_t armed_deadline_ = 0;
   bool timers_due_ = false;
