@@ -115,7 +115,7 @@ private:
                                        void(boost::system::error_code, std::size_t, buffer_type)>(
         [this](auto&& h, std::uint64_t off, buffer_type&& b) {
           this->template start_op<detail::owned_rw_payload<buffer_type, Kind>>(
-              std::forward<decltype(h)>(h), std::move(b), detail::rw_target{this->fd_, off, true});
+              std::forward<decltype(h)>(h), std::move(b), this->target(off));
         },
         token, offset, std::move(buffer));
   }
@@ -124,7 +124,7 @@ private:
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](auto&& h, std::uint64_t off, const Buffers& bs) {
           this->template start_op<detail::borrowed_rw_payload<Buffers, Kind>>(
-              std::forward<decltype(h)>(h), bs, detail::rw_target{this->fd_, off, true});
+              std::forward<decltype(h)>(h), bs, this->target(off));
         },
         token, offset, buffers);
   }

@@ -120,7 +120,7 @@ public:
 
 private:
   detail::rw_target position() const noexcept {
-    return {this->fd_, static_cast<std::uint64_t>(-1), true};
+    return this->target(static_cast<std::uint64_t>(-1));
   }
   template <detail::rw_kind Kind, class B, class Token>
   auto initiate_owned(B&& buffer, Token& token) {

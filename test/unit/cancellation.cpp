@@ -3,8 +3,6 @@
 #include "fixtures.hpp"
 
 #include <asio_uring.hpp>
-#include <asio_uring/detail/rw_payload.hpp>
-#include <asio_uring/detail/uring_op.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -153,28 +151,6 @@ BOOST_AUTO_TEST_CASE(table_every_type_every_phase_owned_and_borrowed) {
 
 namespace {
 
-// An owned read forced into io-wq (IOSQE_ASYNC): a worker copying a large file cannot be
-// interrupted, so ASYNC_CANCEL answers EALREADY.
-template <class Buffer>
-struct forced_async_read
-    : asio_uring::detail::owned_rw_payload<Buffer, asio_uring::detail::rw_kind::read> {
-  using base = asio_uring::detail::owned_rw_payload<Buffer, asio_uring::detail::rw_kind::read>;
-  using base::base;
-  int prepare(asio_uring::detail::op_block& op) {
-    int r = base::prepare(op);
-    op.sqe_.sqe_flags |= IOSQE_ASYNC;
-    return r;
-  }
-};
-
-template <class Handler>
-void start_forced_read(io_context& ctx, int fd, tracked_buffer b, Handler h) {
-  using op = asio_uring::detail::uring_op<forced_async_read<tracked_buffer>, Handler,
-                                          io_context::executor_type>;
-  op::start(ctx.impl(), std::move(h), ctx.get_executor(), std::move(b),
-            asio_uring::detail::rw_target{fd, 0, false});
-}
-
 struct big_sparse_file {
   static constexpr std::size_t size = 512u << 20;
   int fd;
@@ -199,18 +175,21 @@ ealready_result terminal_cancel_of_running_read(ct type) {
   asio::cancellation_signal sig;
   ealready_result r;
   int calls = 0;
+  // Offloaded to io-wq, a worker copies 512 MiB and cannot be interrupted: EALREADY.
+  asio_uring::random_access_file f(ctx, ::dup(file.fd));
+  f.set_force_async(true);
   asio::post(ctx, [&] {
-    start_forced_read(ctx, file.fd, tracked_buffer(big_sparse_file::size),
-                      asio::bind_cancellation_slot(
-                          sig.slot(), [&](error_code ec, std::size_t n, tracked_buffer b) {
-                            ++calls;
-                            r.orphaned = ec == asio::error::operation_aborted && b.empty();
-                            // Orphaned: the kernel still writes into the buffer, so it is alive
-                            // (in the op block), not destroyed and not handed back.
-                            r.buffer_alive_at_handler = asio_uring::test::stats().live == 1;
-                            if (!r.orphaned && !ec)
-                              BOOST_TEST(n == big_sparse_file::size);
-                          }));
+    f.async_read_some_at(0, tracked_buffer(big_sparse_file::size),
+                         asio::bind_cancellation_slot(
+                             sig.slot(), [&](error_code ec, std::size_t n, tracked_buffer b) {
+                               ++calls;
+                               r.orphaned = ec == asio::error::operation_aborted && b.empty();
+                               // Orphaned: the kernel still writes into the buffer, so it is alive
+                               // (in the op block), not destroyed and not handed back.
+                               r.buffer_alive_at_handler = asio_uring::test::stats().live == 1;
+                               if (!r.orphaned && !ec)
+                                 BOOST_TEST(n == big_sparse_file::size);
+                             }));
   });
   asio_uring::steady_timer t(ctx, 3ms); // the worker is copying by now
   t.async_wait([&](error_code) { sig.emit(type); });

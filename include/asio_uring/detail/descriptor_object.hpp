@@ -6,6 +6,8 @@
 #include <asio_uring/detail/uring_op.hpp>
 
 #include <boost/asio/error.hpp>
+
+#include <linux/io_uring.h>
 #include <boost/asio/execution_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
@@ -45,6 +47,13 @@ public:
     cancel();
     ec = {};
   }
+  /// Issue this object's reads and writes from io_uring's worker threads (IOSQE_ASYNC) instead
+  /// of inline at submission. A large buffered file read of cached data otherwise runs inside
+  /// io_uring_enter and stalls the running thread for its whole copy; offloaded, it costs a
+  /// thread hop, and a terminal cancellation of a running one completes at once (EALREADY).
+  void set_force_async(bool on) noexcept { sqe_flags_ = on ? IOSQE_ASYNC : 0; }
+  bool force_async() const noexcept { return sqe_flags_ != 0; }
+
   /// Gives up ownership of the fd; outstanding operations are cancelled first.
   native_handle_type release() noexcept {
     cancel();
@@ -54,13 +63,15 @@ public:
 protected:
   explicit descriptor_object(const executor_type& ex) : executor_(ex), sched_(&scheduler_of(ex)) {}
   descriptor_object(descriptor_object&& o) noexcept
-      : executor_(o.executor_), sched_(o.sched_), fd_(std::exchange(o.fd_, -1)) {}
+      : executor_(o.executor_), sched_(o.sched_), fd_(std::exchange(o.fd_, -1)),
+        sqe_flags_(o.sqe_flags_) {}
   descriptor_object& operator=(descriptor_object&& o) noexcept {
     if (this != &o) {
       close();
       executor_ = o.executor_;
       sched_ = o.sched_;
       fd_ = std::exchange(o.fd_, -1);
+      sqe_flags_ = o.sqe_flags_;
     }
     return *this;
   }
@@ -80,7 +91,11 @@ protected:
 
   executor_type executor_;
   scheduler* sched_;
+  /// Where this object's reads and writes go.
+  rw_target target(std::uint64_t offset) const noexcept { return {fd_, offset, true, sqe_flags_}; }
+
   int fd_ = -1;
+  std::uint8_t sqe_flags_ = 0;
 };
 
 /// Executor from an execution context, for the `(ctx, ...)` constructors.

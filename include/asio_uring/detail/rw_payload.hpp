@@ -34,7 +34,8 @@ enum class rw_kind : std::uint8_t { read, write };
 struct rw_target {
   int fd;
   std::uint64_t offset;
-  bool stream; // res == 0 on a read means EOF
+  bool stream;                // res == 0 on a read means EOF
+  std::uint8_t sqe_flags = 0; // e.g. IOSQE_ASYNC (descriptor_object::set_force_async)
 };
 
 template <class Buffer, rw_kind Kind>
@@ -58,6 +59,7 @@ public:
       a.buf_index = static_cast<std::uint16_t>(buffer_traits<Buffer>::fixed_index(buffer_));
     }
     a.fd = target_.fd;
+    a.sqe_flags |= target_.sqe_flags;
     a.addr = reinterpret_cast<std::uint64_t>(buffer_traits<Buffer>::data(buffer_));
     a.len = static_cast<std::uint32_t>(n > INT_MAX ? INT_MAX : n);
     a.off = target_.offset;
@@ -109,6 +111,7 @@ public:
     if (total_ == 0)
       return 0;
     a.fd = target_.fd;
+    a.sqe_flags |= target_.sqe_flags;
     a.off = target_.offset;
     if (count_ == 1) {
       a.opcode = Kind == rw_kind::read ? IORING_OP_READ : IORING_OP_WRITE;

@@ -165,7 +165,7 @@ private:
     }
   };
   detail::rw_target stream_target() const noexcept {
-    return {this->fd_, static_cast<std::uint64_t>(-1), true};
+    return this->target(static_cast<std::uint64_t>(-1));
   }
 
   template <bool Read, class Buffers>
