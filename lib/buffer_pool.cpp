@@ -8,7 +8,8 @@
 namespace asio_uring::detail {
 
 pool_state::pool_state(scheduler& s, std::size_t n, std::size_t size)
-    : sched(s), memory(n * size, 4096), buffer_size(size), count(static_cast<unsigned>(n)) {
+    : sched(s), sched_alive(s.alive_token()), memory(n * size, 4096), buffer_size(size),
+      count(static_cast<unsigned>(n)) {
   if (n == 0 || n > 16384 || size == 0 || size > (1u << 30))
     throw boost::system::system_error(
         boost::system::error_code(EINVAL, boost::system::system_category()),
@@ -20,7 +21,8 @@ pool_state::pool_state(scheduler& s, std::size_t n, std::size_t size)
 }
 
 pool_state::~pool_state() {
-  sched.release_fixed_buffers(first_index, count);
+  if (auto alive = sched_alive.lock())
+    sched.release_fixed_buffers(first_index, count);
 }
 
 } // namespace asio_uring::detail

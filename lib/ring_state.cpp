@@ -101,13 +101,6 @@ void ring_state::setup() {
   }
 }
 
-void ring_state::close_fd() noexcept {
-  if (ring.ring_fd >= 0) {
-    ::close(ring.ring_fd);
-    ring.ring_fd = -1;
-  }
-}
-
 ring_state::~ring_state() {
   io_uring_queue_exit(&ring);
   ::close(wake_fd);
@@ -128,6 +121,9 @@ void ring_state::bind_to_this_thread(bool idle) {
     // Idle (at most the wake poll is armed, and it holds no user memory): a fresh ring for
     // this thread. Closing the old one cancels the poll.
     io_uring_queue_exit(&ring);
+    ring = io_uring{};
+    ring.ring_fd = -1; // if setup() throws, the destructor must not touch the old ring
+    enabled = false;
     wake_armed = false;
     in_kernel = stash.size() - stash_pos; // CQEs already taken still count until handled
     setup();
@@ -145,7 +141,12 @@ void ring_state::bind_to_this_thread(bool idle) {
 void ring_state::stash_cqes() {
   io_uring_cqe* cqe;
   while (io_uring_peek_cqe(&ring, &cqe) == 0) {
-    stash.push_back(*cqe);
+    if (cqe->user_data == wake_user_data) { // bookkeeping only: the poll is no longer armed
+      wake_armed = false;
+      --in_kernel;
+    } else {
+      stash.push_back(*cqe);
+    }
     io_uring_cqe_seen(&ring, cqe);
   }
 }

@@ -6,10 +6,14 @@
 #include <liburing.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <thread>
 #include <vector>
 
 namespace asio_uring::detail {
+
+/// user_data of the eventfd poll that wakes a blocked run (tag 2, see op_block.hpp).
+inline constexpr std::uint64_t wake_user_data = 2;
 
 struct ring_state {
   /// Creates the ring with the best flags the kernel accepts; throws system_error with the cause
@@ -33,9 +37,6 @@ struct ring_state {
     return io_uring_cq_ready(&ring) > 0 ||
            (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW);
   }
-  /// Closes the ring fd but keeps the rings mapped: the kernel tears the ring down, cancelling
-  /// every request, and the CQEs stay readable.
-  void close_fd() noexcept;
 
   io_uring ring{};
   unsigned generation = 0; // bumped each time the ring is (re-)created

@@ -63,7 +63,7 @@ thread_local owned_rings this_thread_rings;
 std::uint64_t user_data(const op_block* op, cqe_tag tag) noexcept {
   return reinterpret_cast<std::uint64_t>(op) | static_cast<std::uint64_t>(tag);
 }
-constexpr std::uint64_t wake_user_data = static_cast<std::uint64_t>(cqe_tag::wake);
+static_assert(wake_user_data == static_cast<std::uint64_t>(cqe_tag::wake));
 constexpr std::uint64_t internal_user_data = static_cast<std::uint64_t>(cqe_tag::internal);
 
 } // namespace
@@ -152,7 +152,9 @@ void scheduler::deallocate_block(void* p, std::size_t size) noexcept {
   size = block_round(size);
   std::size_t cls = size / block_granule - 1;
   // Keep a bounded cache: a burst of posts from other threads must not pin memory forever.
-  if (cls >= block_classes || free_counts_[cls] >= max_cached_blocks) {
+  // Only the running thread (or shutdown, when nobody runs) touches the cache.
+  if (cls >= block_classes || free_counts_[cls] >= max_cached_blocks ||
+      (!running_in_this_thread() && !shutting_down_)) {
     ::operator delete(p);
     return;
   }
@@ -449,44 +451,65 @@ void scheduler::do_cancel(op_block* op, boost::asio::cancellation_type_t type) {
 void scheduler::cancel_fd(int fd, bool close_after) noexcept {
   if (fd < 0)
     return;
+  auto cancel_queued_ops = [fd](op_queue<scheduler_operation>& q) {
+    q.for_each([&](scheduler_operation* item) {
+      if (item->is(&op_block::do_queued)) {
+        auto* op = static_cast<op_block*>(item);
+        if (op->sqe_.fd == fd && !(op->state_ & op_block::immediate))
+          op->state_ |= op_block::cancel_before_start;
+      }
+    });
+  };
+  if (!running_in_this_thread() && !ever_ran_.load(std::memory_order_acquire)) {
+    // Nothing was ever in the kernel: ops queued for this fd complete aborted without
+    // starting, and the fd closes now (so synchronous use before run() behaves as in Asio).
+    std::lock_guard<std::mutex> lock(remote_mutex_);
+    cancel_queued_ops(remote_);
+    if (close_after)
+      ::close(fd);
+    return;
+  }
   if (!running_in_this_thread() || shutting_down_) {
-    if (!ever_ran_.load(std::memory_order_acquire)) { // nothing was ever in the kernel
-      if (close_after)
-        ::close(fd);
-      return;
-    }
-    // The fd stays open until the running thread has cancelled its ops, so its number cannot be
-    // reused by a new object while old requests might still resolve it (PITFALLS 14).
+    // Queued behind every op already queued for this fd (FIFO), so those are started, then
+    // cancelled. The request closes its fd: the object's own one for close(), else a dup that
+    // names the same file even if the caller closes its fd first (release()).
     struct fd_request final : scheduler_operation {
-      fd_request(int f, bool c) : scheduler_operation(&run), fd(f), close_after(c) {}
+      explicit fd_request(int f) : scheduler_operation(&run), fd(f) {}
       static void run(scheduler* owner, scheduler_operation* base) {
         auto* self = static_cast<fd_request*>(base);
         int fd = self->fd;
-        bool close_after = self->close_after;
         delete self;
         if (owner) {
           owner->last_was_internal_ = true;
-          owner->cancel_fd(fd, close_after);
-        } else if (close_after) {
+          owner->cancel_fd(fd, true);
+        } else {
           ::close(fd);
         }
       }
       int fd;
-      bool close_after;
     };
-    post(new fd_request(fd, close_after));
+    int target = close_after ? fd : ::dup(fd);
+    if (target >= 0)
+      post(new fd_request(target));
     return;
   }
+  // Ops for this fd that other threads queued and that have not started must not start later.
+  {
+    std::lock_guard<std::mutex> lock(remote_mutex_);
+    local_.splice(remote_);
+    remote_nonempty_.store(false, std::memory_order_relaxed);
+  }
+  cancel_queued_ops(local_);
   ring_state& r = *ring_;
   io_uring_sqe* sqe = r.get_sqe();
   io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
   sqe->user_data = internal_user_data;
   ++r.in_kernel;
-  if (close_after) {
-    // Submit now: the cancel must resolve this fd before close() lets the number be reused.
-    io_uring_submit(&r.ring);
+  // Submit now: the kernel resolves the fd when it takes the SQE, so the cancel must go in
+  // before close() (or the caller, after release()) lets the number be reused.
+  io_uring_submit(&r.ring);
+  if (close_after)
     ::close(fd);
-  }
 }
 
 void scheduler::release_block(op_block* op) noexcept {
@@ -621,7 +644,12 @@ void scheduler::bind_owner() {
     for (const fixed_range& f : fixed_ranges_)
       update_fixed(r.ring, f.first, f.base, f.buffer_size, f.n);
   }
-  if (r.owner != before || !owner_list_) {
+  if (r.generation != generation) { // the old ring's kernel timeout went with it
+    timeout_armed_ = false;
+    timers_due_ = !timer_heap_.empty();
+  }
+  // Only a single-issuer ring is bound to its thread and needs the exit drain.
+  if ((r.setup_flags & IORING_SETUP_SINGLE_ISSUER) && (r.owner != before || !owner_list_)) {
     if (owner_list_)
       std::erase(owner_list_->list, this);
     owner_list_ = &this_thread_rings;
@@ -639,9 +667,9 @@ void scheduler::drain_at_owner_exit() noexcept {
     drain(true);
   } catch (...) {
   }
-  ring_state& r = *ring_;
-  if (kernel_outstanding() == 0)
-    r.owner = std::thread::id(); // idle and ownerless: the next runner gets a fresh ring
+  // The thread is gone: its id may be reused by a new thread, which must not pass for the owner.
+  // The next runner gets a fresh ring if this one is idle, a clear error if not.
+  ring_->owner = std::thread::id();
   running_.store(false, std::memory_order_release);
 }
 
@@ -732,6 +760,8 @@ void scheduler::enter(long usec) {
     r.wake_armed = true;
     ++r.in_kernel;
   }
+  if (r.stash_pos < r.stash.size())
+    usec = 0; // completions already taken aside must be handled first
   if (usec != 0) {
     // Announce the sleep, then look once more: a post either sees sleeping_ and wakes us, or
     // happened before and is seen here (seq_cst on both sides).
@@ -789,6 +819,11 @@ std::size_t scheduler::do_one(long usec) {
     }
     if (timers_due_) // the heap's kernel timeout fired: due waits join the local queue
       fire_due_timers();
+    if (remote_nonempty_.load(std::memory_order_acquire)) { // before local work: no starvation
+      std::lock_guard<std::mutex> lock(remote_mutex_);
+      local_.splice(remote_);
+      remote_nonempty_.store(false, std::memory_order_relaxed);
+    }
     if (scheduler_operation* op = local_.pop()) {
       last_was_internal_ = false;
       op->complete(*this);
@@ -797,12 +832,6 @@ std::size_t scheduler::do_one(long usec) {
       ++handlers_since_enter_;
       rethrow_pending();
       return 1;
-    }
-    if (remote_nonempty_.load(std::memory_order_acquire)) {
-      std::lock_guard<std::mutex> lock(remote_mutex_);
-      local_.splice(remote_);
-      remote_nonempty_.store(false, std::memory_order_relaxed);
-      continue;
     }
     if (outstanding_work_.load(std::memory_order_acquire) == 0) {
       stop();
@@ -839,13 +868,13 @@ void scheduler::drain(bool may_submit) {
     io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
     sqe->user_data = internal_user_data;
     ++r.in_kernel;
-  } else {
-    // Another thread owns the ring and only it may submit. Closing the ring's fd makes the
-    // kernel cancel every request; whatever never reports back is abandoned below.
-    r.close_fd();
   }
+  // Without the right to submit (another live thread owns the ring) nothing can be cancelled:
+  // wait only while operations of ours might still complete by themselves; whatever has not
+  // reported back by the deadline is abandoned (docs/design.md).
+  auto due = [&] { return may_submit ? kernel_outstanding() > 0 : live_ != nullptr; };
   auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
-  while (kernel_outstanding() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (due() && std::chrono::steady_clock::now() < deadline) {
     if (may_submit) {
       __kernel_timespec ts{0, 10'000'000};
       io_uring_cqe* cqe = nullptr;
@@ -874,11 +903,16 @@ void scheduler::handle_cqes_at_shutdown() {
 }
 
 void scheduler::shutdown() {
-  std::lock_guard<std::mutex> lock(owner_mutex); // not while the owner drains at its exit
-  if (owner_list_) {
-    std::erase(owner_list_->list, this);
-    owner_list_ = nullptr;
+  {
+    // Detach from the owning thread's exit hook. Taking the lock also waits for an exit drain
+    // already under way; it is not held below, where destroying handlers may run anything.
+    std::lock_guard<std::mutex> lock(owner_mutex);
+    if (owner_list_) {
+      std::erase(owner_list_->list, this);
+      owner_list_ = nullptr;
+    }
   }
+  alive_.reset(); // buffer pools outliving the context stop calling into it
   shutting_down_ = true;
   stopped_.store(true, std::memory_order_release);
   ring_state& r = *ring_;

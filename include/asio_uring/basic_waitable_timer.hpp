@@ -78,18 +78,23 @@ public:
   std::size_t cancel() {
     std::size_t n = 0;
     if (waits_)
-      for (auto* h = waits_->head; h; h = h->next, ++n)
-        sched_->cancel(h->op, boost::asio::cancellation_type::all);
+      for (auto* h = waits_->head; h; h = h->next)
+        if (pending(h)) {
+          sched_->cancel(h->op, boost::asio::cancellation_type::all);
+          ++n;
+        }
     return n;
   }
   /// Cancels the oldest pending wait.
   std::size_t cancel_one() {
-    if (!waits_ || !waits_->head)
+    detail::timer_wait_hook* oldest = nullptr;
+    if (waits_)
+      for (auto* h = waits_->head; h; h = h->next)
+        if (pending(h))
+          oldest = h; // the list is newest first
+    if (!oldest)
       return 0;
-    auto* h = waits_->head;
-    while (h->next)
-      h = h->next;
-    sched_->cancel(h->op, boost::asio::cancellation_type::all);
+    sched_->cancel(oldest->op, boost::asio::cancellation_type::all);
     return 1;
   }
 
@@ -155,6 +160,11 @@ private:
         left = century;
       return (now + duration_cast<nanoseconds>(left)).count();
     }
+  }
+
+  // A wait that has fired already only waits for its handler to run: Asio does not count it.
+  static bool pending(const detail::timer_wait_hook* h) noexcept {
+    return !(h->op->state_ & detail::op_block::immediate);
   }
 
   void detach_all() noexcept {

@@ -23,6 +23,7 @@ struct pool_state {
   pool_state(scheduler& s, std::size_t count, std::size_t size);
   ~pool_state();
   scheduler& sched;
+  std::weak_ptr<void> sched_alive; // a pooled_buffer may outlive the context
   heap_buffer memory;
   std::size_t buffer_size;
   unsigned first_index;

@@ -77,6 +77,7 @@ protected:
   ~op_block() = default;
 
 private:
+  friend class scheduler;
   static void do_queued(scheduler* owner, scheduler_operation* base);
   static void do_cancel_request(scheduler* owner, scheduler_operation* base);
 };

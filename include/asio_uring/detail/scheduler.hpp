@@ -77,6 +77,8 @@ public:
   void release_fixed_buffers(unsigned first, unsigned n) noexcept;
 
   std::size_t abandoned_operations() const noexcept { return abandoned_; }
+  /// Expires when the context shuts down (for objects that may outlive it, e.g. buffer pools).
+  std::weak_ptr<void> alive_token() const noexcept { return alive_; }
   unsigned ring_setup_flags() const noexcept;
   const io_context_options& options() const noexcept { return options_; }
 
@@ -113,6 +115,7 @@ private:
   void rethrow_pending();
 
   io_context_options options_;
+  std::shared_ptr<void> alive_ = std::make_shared<int>(0);
   std::unique_ptr<ring_state> ring_;
   std::atomic<std::size_t> outstanding_work_{0};
   std::atomic<bool> stopped_{false};

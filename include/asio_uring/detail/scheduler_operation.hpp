@@ -13,6 +13,7 @@ public:
 
   void complete(scheduler& owner) { func_(&owner, this); }
   void destroy() { func_(nullptr, this); }
+  bool is(func_type f) const noexcept { return func_ == f; }
 
 protected:
   explicit scheduler_operation(func_type f) noexcept : func_(f) {}
@@ -54,6 +55,12 @@ public:
       op->next_ = nullptr;
     }
     return op;
+  }
+
+  template <class F>
+  void for_each(F f) const {
+    for (Op* op = front_; op; op = static_cast<Op*>(op->next_))
+      f(op);
   }
 
   /// Moves every item of `other` to the back of this queue.
