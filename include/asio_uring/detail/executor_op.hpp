@@ -21,17 +21,27 @@ public:
   /// Allocates, constructs and queues. Counts as outstanding work until it has run.
   template <class F>
   static void post(scheduler& s, F&& f, const Allocator& a) {
-    s.work_started();
     executor_op* op;
     if constexpr (pooled) {
       static_assert(alignof(executor_op) <= alignof(std::max_align_t));
       void* mem = s.allocate_block(sizeof(executor_op));
-      op = ::new (mem) executor_op(std::forward<F>(f), a, &s);
+      try {
+        op = ::new (mem) executor_op(std::forward<F>(f), a, &s);
+      } catch (...) {
+        s.deallocate_block(mem, sizeof(executor_op));
+        throw;
+      }
     } else {
       alloc_type alloc(a);
       executor_op* mem = std::allocator_traits<alloc_type>::allocate(alloc, 1);
-      op = ::new (static_cast<void*>(mem)) executor_op(std::forward<F>(f), a, &s);
+      try {
+        op = ::new (static_cast<void*>(mem)) executor_op(std::forward<F>(f), a, &s);
+      } catch (...) {
+        std::allocator_traits<alloc_type>::deallocate(alloc, mem, 1);
+        throw;
+      }
     }
+    s.work_started(); // only once nothing can throw any more
     s.post(op);
   }
 
