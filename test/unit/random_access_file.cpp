@@ -4,6 +4,7 @@
 
 #include <asio_uring.hpp>
 
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_at.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/write_at.hpp>
@@ -252,6 +253,23 @@ BOOST_AUTO_TEST_CASE(unqualified_async_write_with_asio_buffer_picks_asio) {
   });
   asio_uring::test::run_bounded(ctx);
   BOOST_TEST(n == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(asio_async_read_over_a_stream_file_works_unchanged) {
+  io_context ctx;
+  temp_path tmp;
+  std::string data = pattern(20000), got(20000, '\0');
+  {
+    random_access_file w(ctx, tmp.path, file_base::write_only);
+    BOOST_TEST(w.write_some_at(0, asio::buffer(data)) == data.size());
+  }
+  stream_file in(ctx, tmp.path, file_base::read_only);
+  asio::async_read(in, asio::buffer(got), [&](error_code ec, std::size_t n) {
+    BOOST_TEST(!ec);
+    BOOST_TEST(n == data.size());
+  });
+  asio_uring::test::run_bounded(ctx);
+  BOOST_TEST(got == data);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
