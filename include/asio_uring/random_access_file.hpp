@@ -28,24 +28,7 @@ public:
     using other = basic_random_access_file<OtherExecutor>;
   };
 
-  explicit basic_random_access_file(const executor_type& ex) : base(ex) {}
-  basic_random_access_file(const executor_type& ex, const std::string& path,
-                           file_base::flags open_flags)
-      : base(ex, path, open_flags) {}
-  basic_random_access_file(const executor_type& ex, native_handle_type fd) : base(ex, fd) {}
-  template <class ExecutionContext>
-  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
-  explicit basic_random_access_file(ExecutionContext& ctx)
-      : base(detail::executor_of<executor_type>(ctx)) {}
-  template <class ExecutionContext>
-  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
-  basic_random_access_file(ExecutionContext& ctx, const std::string& path,
-                           file_base::flags open_flags)
-      : base(detail::executor_of<executor_type>(ctx), path, open_flags) {}
-  template <class ExecutionContext>
-  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
-  basic_random_access_file(ExecutionContext& ctx, native_handle_type fd)
-      : base(detail::executor_of<executor_type>(ctx), fd) {}
+  using base::base; // (ctx | executor) [, path, flags | native handle], as Asio's
   basic_random_access_file(basic_random_access_file&&) noexcept = default;
   basic_random_access_file& operator=(basic_random_access_file&&) noexcept = default;
 

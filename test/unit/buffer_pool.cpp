@@ -11,7 +11,6 @@
 #include <string>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -125,42 +124,22 @@ BOOST_AUTO_TEST_CASE(registering_from_a_thread_that_does_not_own_the_ring_is_ref
 // Registered buffers are locked memory: over RLIMIT_MEMLOCK (without CAP_IPC_LOCK) the error
 // says so and how to fix it.
 BOOST_AUTO_TEST_CASE(memlock_limit_gives_a_clear_error) {
-  int fds[2];
-  BOOST_TEST_REQUIRE(::pipe(fds) == 0);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2];
-    if (::syscall(SYS_capget, &hdr, data) != 0)
-      ::_exit(3);
-    data[0].effective &= ~(1u << CAP_IPC_LOCK);
-    if (::syscall(SYS_capset, &hdr, data) != 0)
-      ::_exit(3);
-    rlimit rl{64 * 1024, 64 * 1024};
-    if (::setrlimit(RLIMIT_MEMLOCK, &rl) != 0)
-      ::_exit(3);
-    try {
-      io_context ctx;
-      buffer_pool pool(ctx, 64, 1 << 20); // 64 MiB
-      ::_exit(1);
-    } catch (const boost::system::system_error& e) {
-      std::string m = e.what();
-      (void)!::write(fds[1], m.data(), m.size());
-      ::_exit(e.code().value() == ENOMEM ? 0 : 2);
-    }
-  }
-  ::close(fds[1]);
-  std::string what;
-  char buf[1024];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
-    what.append(buf, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  BOOST_TEST(WIFEXITED(status));
-  BOOST_TEST(WEXITSTATUS(status) == 0, "child exit " << WEXITSTATUS(status) << ": " << what);
+  auto [status, what] = asio_uring::test::expect_error_in_child(
+      ENOMEM,
+      [] {
+        __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct data[2];
+        if (::syscall(SYS_capget, &hdr, data) != 0)
+          return false;
+        data[0].effective &= ~(1u << CAP_IPC_LOCK); // before the ring: it is charged then
+        rlimit rl{64 * 1024, 64 * 1024};
+        return ::syscall(SYS_capset, &hdr, data) == 0 && ::setrlimit(RLIMIT_MEMLOCK, &rl) == 0;
+      },
+      [] {
+        io_context ctx;
+        buffer_pool pool(ctx, 64, 1 << 20); // 64 MiB
+      });
+  BOOST_TEST(status == 0, "child exit " << status << ": " << what);
   BOOST_TEST(what.find("RLIMIT_MEMLOCK") != std::string::npos);
   BOOST_TEST(what.find("ulimit -l") != std::string::npos);
 }

@@ -236,63 +236,45 @@ BOOST_AUTO_TEST_CASE(running_from_a_new_thread_with_ops_in_the_kernel_is_a_clear
 }
 
 namespace {
-// Runs `body` in a child process that a seccomp filter denies io_uring_setup with `err`.
-int run_with_io_uring_denied(int err, std::string& what) {
-  int fds[2];
-  BOOST_TEST_REQUIRE(::pipe(fds) == 0);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K,
-                 SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-      ::_exit(3);
-    try {
-      ::io_context ctx;
-      ::_exit(1);
-    } catch (const boost::system::system_error& e) {
-      std::string m = e.what();
-      (void)!::write(fds[1], m.data(), m.size());
-      ::_exit(e.code().value() == err ? 0 : 2);
-    }
-  }
-  ::close(fds[1]);
-  char buf[2048];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
-    what.append(buf, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+// Constructs an io_context in a child process whose seccomp filter fails io_uring_setup with
+// `err`; returns what the child reported.
+asio_uring::test::child_result run_with_io_uring_denied(int err) {
+  return asio_uring::test::expect_error_in_child(
+      err,
+      [err] {
+        sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K,
+                     SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA)),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+        return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+               ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+      },
+      [] { ::io_context ctx; });
 }
 } // namespace
 
 BOOST_AUTO_TEST_CASE(io_uring_blocked_by_seccomp_throws_system_error_with_remedy) {
-  std::string what;
-  BOOST_TEST(run_with_io_uring_denied(ENOSYS, what) == 0);
+  auto [status, what] = run_with_io_uring_denied(ENOSYS);
+  BOOST_TEST(status == 0);
   BOOST_TEST(what.find("io_uring") != std::string::npos);
   BOOST_TEST(what.find("seccomp") != std::string::npos);
   BOOST_TEST(what.find("Remedy") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(io_uring_disabled_by_sysctl_throws_system_error_with_remedy) {
-  std::string what;
-  BOOST_TEST(run_with_io_uring_denied(EPERM, what) == 0);
+  auto [status, what] = run_with_io_uring_denied(EPERM);
+  BOOST_TEST(status == 0);
   BOOST_TEST(what.find("kernel.io_uring_disabled") != std::string::npos);
   BOOST_TEST(what.find("Remedy") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(io_uring_without_memory_throws_system_error_with_remedy) {
-  std::string what;
-  BOOST_TEST(run_with_io_uring_denied(ENOMEM, what) == 0);
+  auto [status, what] = run_with_io_uring_denied(ENOMEM);
+  BOOST_TEST(status == 0);
   BOOST_TEST(what.find("ulimit -l") != std::string::npos);
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace asio_uring::detail {
 
@@ -87,12 +88,25 @@ public:
         initiate_sync{this, true}, token);
   }
 
-protected:
+  // Asio's constructor set, inherited by random_access_file and stream_file.
   explicit basic_file(const executor_type& ex) : base(ex) {}
   basic_file(const executor_type& ex, const std::string& path, flags open_flags) : base(ex) {
     open(path, open_flags);
   }
   basic_file(const executor_type& ex, native_handle_type fd) : base(ex) { assign(fd); }
+  template <class ExecutionContext>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  explicit basic_file(ExecutionContext& ctx) : base(executor_of<executor_type>(ctx)) {}
+  template <class ExecutionContext>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  basic_file(ExecutionContext& ctx, const std::string& path, flags open_flags)
+      : basic_file(executor_of<executor_type>(ctx), path, open_flags) {}
+  template <class ExecutionContext>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  basic_file(ExecutionContext& ctx, native_handle_type fd)
+      : basic_file(executor_of<executor_type>(ctx), fd) {}
+
+protected:
   basic_file(basic_file&&) noexcept = default;
   basic_file& operator=(basic_file&&) noexcept = default;
   ~basic_file() = default;
