@@ -35,19 +35,6 @@ public:
     }
     this->fd_ = open_file(path, open_flags, ec);
   }
-  void assign(native_handle_type fd) {
-    boost::system::error_code ec;
-    assign(fd, ec);
-    base::throw_if(ec, "assign");
-  }
-  void assign(native_handle_type fd, boost::system::error_code& ec) {
-    if (this->is_open()) {
-      ec = boost::asio::error::already_open;
-      return;
-    }
-    this->fd_ = fd;
-    ec = {};
-  }
 
   std::uint64_t size() const {
     boost::system::error_code ec;
@@ -93,7 +80,7 @@ public:
   basic_file(const executor_type& ex, const std::string& path, flags open_flags) : base(ex) {
     open(path, open_flags);
   }
-  basic_file(const executor_type& ex, native_handle_type fd) : base(ex) { assign(fd); }
+  basic_file(const executor_type& ex, native_handle_type fd) : base(ex) { this->assign(fd); }
   template <class ExecutionContext>
   requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   explicit basic_file(ExecutionContext& ctx) : base(executor_of<executor_type>(ctx)) {}

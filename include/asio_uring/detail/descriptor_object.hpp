@@ -12,6 +12,8 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <cerrno>
+#include <fcntl.h>
 #include <type_traits>
 #include <utility>
 
@@ -26,6 +28,27 @@ public:
   executor_type get_executor() const noexcept { return executor_; }
   bool is_open() const noexcept { return fd_ >= 0; }
   native_handle_type native_handle() const noexcept { return fd_; }
+
+  /// Takes ownership of `fd`. It is used in blocking mode: O_NONBLOCK is cleared, since io_uring
+  /// waits for readiness itself and on an O_NONBLOCK file would fail reads with EAGAIN.
+  void assign(native_handle_type fd) {
+    boost::system::error_code ec;
+    assign(fd, ec);
+    throw_if(ec, "assign");
+  }
+  void assign(native_handle_type fd, boost::system::error_code& ec) {
+    if (is_open()) {
+      ec = boost::asio::error::already_open;
+      return;
+    }
+    int fl = ::fcntl(fd, F_GETFL);
+    if (fl < 0 || ((fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+      ec = {errno, boost::system::system_category()};
+      return;
+    }
+    fd_ = fd;
+    ec = {};
+  }
 
   /// Cancels outstanding operations with one IORING_OP_ASYNC_CANCEL (FD|ALL), then closes:
   /// their handlers get operation_aborted (owned operations also get their buffers back).

@@ -44,7 +44,9 @@ public:
   requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   explicit basic_stream_descriptor(ExecutionContext& ctx)
       : base(detail::executor_of<executor_type>(ctx)) {}
-  basic_stream_descriptor(const executor_type& ex, native_handle_type fd) : base(ex) { assign(fd); }
+  basic_stream_descriptor(const executor_type& ex, native_handle_type fd) : base(ex) {
+    this->assign(fd);
+  }
   template <class ExecutionContext>
   requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   basic_stream_descriptor(ExecutionContext& ctx, native_handle_type fd)
@@ -55,25 +57,6 @@ public:
   ~basic_stream_descriptor() = default;
 
   lowest_layer_type& lowest_layer() noexcept { return *this; }
-
-  void assign(native_handle_type fd) {
-    boost::system::error_code ec;
-    assign(fd, ec);
-    base::throw_if(ec, "assign");
-  }
-  void assign(native_handle_type fd, boost::system::error_code& ec) {
-    if (this->is_open()) {
-      ec = boost::asio::error::already_open;
-      return;
-    }
-    int fl = ::fcntl(fd, F_GETFL);
-    if (fl < 0 || ((fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
-      ec = {errno, boost::system::system_category()};
-      return;
-    }
-    this->fd_ = fd;
-    ec = {};
-  }
 
   /// Owned read: the buffer moves into the operation and comes back with the result.
   /// @par Completion Signature `void(error_code, std::size_t, Buffer)`; EOF is asio::error::eof.
