@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <vector>
 
@@ -69,9 +70,20 @@ void on_submit(const op_block* op) noexcept {
   case IORING_OP_READ_FIXED:
   case IORING_OP_WRITE_FIXED:
   case IORING_OP_SEND:
+  case IORING_OP_SEND_ZC:
   case IORING_OP_RECV:
-    en.ranges[en.count++] = {a.addr, a.addr + a.len};
+    if (a.addr) // 0: a buffer the kernel picks from a buffer ring
+      en.ranges[en.count++] = {a.addr, a.addr + a.len};
     break;
+  case IORING_OP_SENDMSG:
+  case IORING_OP_RECVMSG: {
+    auto* msg = reinterpret_cast<const ::msghdr*>(a.addr);
+    for (std::size_t i = 0; i < msg->msg_iovlen && en.count < std::size(en.ranges); ++i) {
+      auto b = reinterpret_cast<std::uintptr_t>(msg->msg_iov[i].iov_base);
+      en.ranges[en.count++] = {b, b + msg->msg_iov[i].iov_len};
+    }
+    break;
+  }
   case IORING_OP_READV:
   case IORING_OP_WRITEV: {
     auto* iov = reinterpret_cast<const ::iovec*>(a.addr);

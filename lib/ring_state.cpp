@@ -3,7 +3,9 @@
 
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <string>
 #include <sys/eventfd.h>
@@ -88,6 +90,7 @@ void ring_state::setup() {
       ++generation;
       setup_flags = flags;
       enabled = !(flags & IORING_SETUP_R_DISABLED);
+      probe();
       return;
     }
     if (rc != -EINVAL || i == std::size(drop_order))
@@ -98,6 +101,16 @@ void ring_state::setup() {
     // Without DEFER_TASKRUN, ask for cooperative task running instead.
     if (drop_order[i] == IORING_SETUP_DEFER_TASKRUN)
       flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+  }
+}
+
+void ring_state::probe() {
+  std::fill(std::begin(probed_ops), std::end(probed_ops), 0);
+  if (io_uring_probe* p = io_uring_get_probe_ring(&ring)) {
+    for (unsigned op = 0; op <= p->last_op && op < 256; ++op)
+      if (io_uring_opcode_supported(p, static_cast<int>(op)))
+        probed_ops[op / 64] |= std::uint64_t{1} << (op % 64);
+    io_uring_free_probe(p);
   }
 }
 

@@ -31,6 +31,10 @@ struct ring_state {
   io_uring_sqe* get_sqe();
   /// Takes every CQE now in the CQ into `stash` (used when the kernel refuses submission).
   void stash_cqes();
+  /// Whether the kernel knows `opcode` (IORING_REGISTER_PROBE at setup).
+  bool supports(unsigned opcode) const noexcept {
+    return opcode < 256 && (probed_ops[opcode / 64] >> (opcode % 64)) & 1;
+  }
   bool has_pending_sqes() const noexcept { return io_uring_sq_ready(&ring) > 0; }
   /// CQEs in the CQ, or overflowed ones the kernel holds (flushed by the next peek).
   bool cq_may_have_cqes() const noexcept {
@@ -47,11 +51,13 @@ struct ring_state {
   bool wake_armed = false;
   std::size_t in_kernel = 0;    // SQEs prepared whose final CQE is still due (ops, cancels, wake)
   __kernel_timespec timer_ts{}; // the heap's kernel timeout, read when its SQE is consumed
+  std::uint64_t probed_ops[4] = {};
   std::vector<io_uring_cqe> stash;
   std::size_t stash_pos = 0;
 
 private:
   void setup();
+  void probe();
   io_context_options opts_;
 };
 

@@ -1,7 +1,10 @@
 // The run loop: queues, CQE dispatch, cancellation bridge, block pool and the shutdown drain.
 #include <asio_uring/detail/scheduler.hpp>
 
+#include <asio_uring/detail/socket_state.hpp>
+
 #include "invariant_check.hpp"
+#include "multishot_source.hpp"
 #include "ring_state.hpp"
 
 #include <boost/asio/detail/thread_context.hpp>
@@ -83,6 +86,8 @@ void op_block::do_queued(scheduler* owner, scheduler_operation* base) {
       op->state_ &= ~handler_live;
       op->vtbl_->destroy_handler(op);
     }
+    if ((op->state_ & carries_result) && op->vtbl_->discard)
+      op->vtbl_->discard(op, op->immediate_res_, op->immediate_flags_);
     if (!(op->state_ & cancel_queued))
       op->vtbl_->destroy(op, nullptr);
     return;
@@ -96,8 +101,11 @@ void op_block::do_queued(scheduler* owner, scheduler_operation* base) {
     return;
   }
   int res = (op->state_ & immediate) ? op->immediate_res_ : -ECANCELED;
-  op->state_ = static_cast<std::uint16_t>((op->state_ & ~handler_live) | final_cqe);
-  op->vtbl_->complete(op, *owner, res, 0);
+  unsigned flags = (op->state_ & immediate) ? op->immediate_flags_ : 0;
+  op->state_ =
+      static_cast<std::uint16_t>((op->state_ & ~(handler_live | carries_result)) | final_cqe);
+  bool invoked = false;
+  op->vtbl_->complete(op, *owner, res, flags, invoked);
 }
 
 void op_block::do_cancel_request(scheduler* owner, scheduler_operation* base) {
@@ -263,6 +271,55 @@ void scheduler::release_fixed_buffers(unsigned first, unsigned n) noexcept {
     (void)update_fixed(r.ring, first, nullptr, 0, n);
 }
 
+namespace {
+int register_ring(io_uring& ring, std::uint16_t group, void* addr, unsigned entries) {
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<std::uint64_t>(addr);
+  reg.ring_entries = entries;
+  reg.bgid = group;
+  return io_uring_register_buf_ring(&ring, &reg, 0);
+}
+} // namespace
+
+std::uint16_t scheduler::register_buf_ring(void* addr, unsigned entries) {
+  std::lock_guard<std::mutex> lock(owner_mutex);
+  ring_state& r = *ring_;
+  bool may = !r.enabled || !(r.setup_flags & IORING_SETUP_SINGLE_ISSUER) ||
+             r.owner == std::this_thread::get_id();
+  std::string what = "asio_uring::buffer_ring: registering a provided-buffer ring failed";
+  int rc = may ? 0 : -EBUSY;
+  std::uint16_t group = next_group_;
+  for (int tries = 0; rc == 0 && tries < 65536; ++tries, ++group) // a free group id
+    if (std::none_of(buf_rings_.begin(), buf_rings_.end(),
+                     [&](const buf_ring_reg& b) { return b.group == group; }))
+      break;
+  if (rc == 0)
+    rc = register_ring(r.ring, group, addr, entries);
+  if (rc < 0) {
+    if (rc == -EBUSY || rc == -EEXIST)
+      what += ": rings can be registered only from the thread running the io_context, or "
+              "before any thread ran it";
+    else if (rc == -EINVAL)
+      what += " (EINVAL): this kernel has no buffer rings (Linux 5.19+ needed)";
+    else if (rc == -ENOMEM)
+      what += " (ENOMEM): raise `ulimit -l` (RLIMIT_MEMLOCK) or use fewer buffers";
+    throw boost::system::system_error(
+        boost::system::error_code(-rc, boost::system::system_category()), what);
+  }
+  next_group_ = static_cast<std::uint16_t>(group + 1);
+  buf_rings_.push_back({group, addr, entries});
+  return group;
+}
+
+void scheduler::unregister_buf_ring(std::uint16_t group) noexcept {
+  std::lock_guard<std::mutex> lock(owner_mutex);
+  ring_state& r = *ring_;
+  std::erase_if(buf_rings_, [&](const buf_ring_reg& b) { return b.group == group; });
+  if (!r.enabled || !(r.setup_flags & IORING_SETUP_SINGLE_ISSUER) ||
+      r.owner == std::this_thread::get_id())
+    (void)io_uring_unregister_buf_ring(&r.ring, group);
+}
+
 // ---- ops ------------------------------------------------------------------------------------
 
 void scheduler::start(op_block* op) noexcept {
@@ -387,6 +444,25 @@ void scheduler::complete_immediately(op_block* op, int res) noexcept {
 }
 
 void scheduler::do_start(op_block* op) {
+  if (op->parking_) { // no SQE of its own: a multishot source or signal set completes it
+    op->state_ |= op_block::parked;
+    op->live_prev_ = nullptr;
+    op->live_next_ = parked_;
+    if (parked_)
+      parked_->live_prev_ = op;
+    parked_ = op;
+    op->parking_->park(*this, op);
+    return;
+  }
+  if (op->sock_) { // one op per direction of a stream in the kernel; the rest wait in order
+    direction_gate& g = op->sock_->gates[(op->state_ & op_block::gate_send) ? 1 : 0];
+    if (g.active && g.active != op) {
+      op->state_ |= op_block::gated;
+      g.waiting.push(op);
+      return;
+    }
+    g.active = op;
+  }
   ring_state& r = *ring_;
   io_uring_sqe* sqe = r.get_sqe();
   const sqe_args& a = op->sqe_;
@@ -431,6 +507,22 @@ void scheduler::do_cancel(op_block* op, boost::asio::cancellation_type_t type) {
     op->state_ |= op_block::cancel_before_start;
     return;
   }
+  if (op->state_ & op_block::parked) {
+    op->parking_->unpark(*this, op);
+    complete_parked_later(op, -ECANCELED, 0);
+    return;
+  }
+  if (op->state_ & op_block::gated) { // waits behind its stream's op: leaves the line
+    direction_gate& g = op->sock_->gates[(op->state_ & op_block::gate_send) ? 1 : 0];
+    op_queue<scheduler_operation> keep;
+    while (scheduler_operation* w = g.waiting.pop())
+      if (w != op)
+        keep.push(w);
+    g.waiting.splice(keep);
+    op->state_ &= ~op_block::gated;
+    complete_parked_later(op, -ECANCELED, 0);
+    return;
+  }
   if (op->state_ & op_block::timer_wait) { // in the heap: complete aborted, never inline
     heap_remove(op);
     op->state_ |= op_block::immediate | op_block::queued;
@@ -448,7 +540,20 @@ void scheduler::do_cancel(op_block* op, boost::asio::cancellation_type_t type) {
   ++r.in_kernel;
 }
 
-void scheduler::cancel_fd(int fd, bool close_after) noexcept {
+void scheduler::cancel_fd(int fd, bool close_after, socket_state* sock) noexcept {
+  cancel_fd(fd, close_after, close_after, sock);
+}
+
+// `close_fd`: close this fd number afterwards; `detach`: the socket lets go of its state.
+void scheduler::cancel_fd(int fd, bool close_fd, bool detach, socket_state* sock) noexcept {
+  const bool close_after = close_fd;
+  struct sock_ref { // the reference the caller handed over
+    socket_state* p;
+    ~sock_ref() {
+      if (p)
+        p->release();
+    }
+  } sock_guard{sock};
   if (fd < 0)
     return;
   auto cancel_queued_ops = [fd](op_queue<scheduler_operation>& q) {
@@ -465,32 +570,41 @@ void scheduler::cancel_fd(int fd, bool close_after) noexcept {
     // starting, and the fd closes now (so synchronous use before run() behaves as in Asio).
     std::lock_guard<std::mutex> lock(remote_mutex_);
     cancel_queued_ops(remote_);
+    if (sock && detach && sock->source)
+      std::exchange(sock->source, nullptr)->abandon(); // never armed: freed now
     if (close_after)
       ::close(fd);
-    return;
+    return; // nothing was started: gates are empty, no one is parked
   }
   if (!running_in_this_thread() || shutting_down_) {
     // Queued behind every op already queued for this fd (FIFO), so those are started, then
     // cancelled. The request closes its fd: the object's own one for close(), else a dup that
     // names the same file even if the caller closes its fd first (release()).
     struct fd_request final : scheduler_operation {
-      explicit fd_request(int f) : scheduler_operation(&run), fd(f) {}
+      fd_request(int f, bool c, socket_state* s)
+          : scheduler_operation(&run), fd(f), closing(c), sock(s) {}
       static void run(scheduler* owner, scheduler_operation* base) {
         auto* self = static_cast<fd_request*>(base);
         int fd = self->fd;
+        bool closing = self->closing;
+        socket_state* sock = self->sock;
         delete self;
         if (owner) {
           owner->last_was_internal_ = true;
-          owner->cancel_fd(fd, true);
+          owner->cancel_fd(fd, true, closing, sock); // a dup when only cancelling: closed too
         } else {
           ::close(fd);
+          if (sock)
+            sock->release();
         }
       }
       int fd;
+      bool closing;
+      socket_state* sock;
     };
     int target = close_after ? fd : ::dup(fd);
     if (target >= 0)
-      post(new fd_request(target));
+      post(new fd_request(target, close_after, std::exchange(sock_guard.p, nullptr)));
     return;
   }
   // Ops for this fd that other threads queued and that have not started must not start later.
@@ -500,6 +614,15 @@ void scheduler::cancel_fd(int fd, bool close_after) noexcept {
     remote_nonempty_.store(false, std::memory_order_relaxed);
   }
   cancel_queued_ops(local_);
+  if (sock) {
+    abort_gate(sock->gates[0], false);
+    abort_gate(sock->gates[1], false);
+    if (multishot_source* src = sock->source) {
+      if (detach)
+        sock->source = nullptr; // it frees itself once the kernel is done with it
+      src->cancel_waiters(*this, detach);
+    }
+  }
   ring_state& r = *ring_;
   io_uring_sqe* sqe = r.get_sqe();
   io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
@@ -527,7 +650,86 @@ void scheduler::free_block(op_block* op) noexcept {
   if (op->live_next_)
     op->live_next_->live_prev_ = op->live_prev_;
   invariant::on_free(op);
+  socket_state* sock = op->sock_;
   op->vtbl_->destroy(op, this);
+  if (sock)
+    sock->release();
+}
+
+void scheduler::unlink_parked(op_block* op) noexcept {
+  if (op->live_prev_)
+    op->live_prev_->live_next_ = op->live_next_;
+  else
+    parked_ = op->live_next_;
+  if (op->live_next_)
+    op->live_next_->live_prev_ = op->live_prev_;
+  op->live_prev_ = op->live_next_ = nullptr;
+  op->state_ &= ~op_block::parked;
+}
+
+void scheduler::complete_parked(op_block* op, int res, unsigned flags, bool& invoked) {
+  if (op->state_ & op_block::parked)
+    unlink_parked(op);
+  op->state_ =
+      static_cast<std::uint16_t>((op->state_ & ~op_block::handler_live) | op_block::final_cqe);
+  op->vtbl_->complete(op, *this, res, flags, invoked);
+}
+
+void scheduler::complete_parked_later(op_block* op, int res, unsigned flags) noexcept {
+  if (op->state_ & op_block::parked)
+    unlink_parked(op);
+  op->state_ |= op_block::immediate | op_block::queued | op_block::carries_result;
+  op->immediate_res_ = res;
+  op->immediate_flags_ = flags;
+  local_.push(op);
+}
+
+// An op that never reached the kernel, at shutdown: its handler is destroyed, never invoked.
+void scheduler::destroy_unstarted(op_block* op) noexcept {
+  op->state_ = static_cast<std::uint16_t>((op->state_ & ~(op_block::handler_live |
+                                                          op_block::gated | op_block::parked)) |
+                                          op_block::final_cqe);
+  op->vtbl_->destroy_handler(op);
+  release_block(op);
+}
+
+// `finished` left the kernel: the next op queued in its direction goes in.
+void scheduler::advance_gate(op_block* finished) {
+  direction_gate& g = finished->sock_->gates[(finished->state_ & op_block::gate_send) ? 1 : 0];
+  if (g.active != finished)
+    return;
+  g.active = nullptr;
+  if (shutting_down_) {
+    abort_gate(g, true);
+    return;
+  }
+  while (scheduler_operation* w = g.waiting.pop()) {
+    auto* next = static_cast<op_block*>(w);
+    next->state_ &= ~op_block::gated;
+    if (next->state_ & op_block::cancel_before_start) {
+      complete_parked_later(next, -ECANCELED, 0);
+      continue;
+    }
+    do_start(next);
+    return;
+  }
+}
+
+// The ops waiting in a direction complete with operation_aborted (or, at shutdown, are
+// destroyed): none of them reached the kernel.
+void scheduler::abort_gate(direction_gate& g, bool destroy) noexcept {
+  while (scheduler_operation* w = g.waiting.pop()) {
+    auto* op = static_cast<op_block*>(w);
+    op->state_ &= ~op_block::gated;
+    if (destroy)
+      destroy_unstarted(op);
+    else
+      complete_parked_later(op, -ECANCELED, 0);
+  }
+}
+
+bool scheduler::supports(unsigned opcode) const noexcept {
+  return ring_->supports(opcode);
 }
 
 // ---- CQEs -----------------------------------------------------------------------------------
@@ -540,23 +742,32 @@ void scheduler::handle_cqe(std::uint64_t ud, int res, unsigned flags, bool& invo
   auto* op = reinterpret_cast<op_block*>(ud & ~cqe_tag_mask);
   switch (tag) {
   case cqe_tag::op:
-    if (flags & IORING_CQE_F_MORE)
-      return; // multishot ops (sockets issue) take these
+    if (flags & IORING_CQE_F_MORE) { // one of several CQEs (multishot, SEND_ZC's result)
+      if (shutting_down_ || !(op->state_ & op_block::handler_live)) {
+        if (op->vtbl_->discard)
+          op->vtbl_->discard(op, res, flags);
+      } else if (op->vtbl_->more) {
+        op->vtbl_->more(op, *this, res, flags, invoked);
+      }
+      return;
+    }
     --r.in_kernel;
     invariant::on_final_cqe(op);
     op->state_ =
         static_cast<std::uint16_t>((op->state_ & ~op_block::in_kernel) | op_block::final_cqe);
-    if (op->state_ & op_block::handler_live) {
+    if (op->sock_)
+      advance_gate(op); // before the handler: queued sends stay ahead of the ones it starts
+    if ((op->state_ & op_block::handler_live) && !shutting_down_) {
       op->state_ &= ~op_block::handler_live;
-      if (shutting_down_) {
-        op->vtbl_->destroy_handler(op);
-        release_block(op);
-        return;
-      }
-      invoked = true;
-      op->vtbl_->complete(op, *this, res, flags); // releases the block before the upcall
+      op->vtbl_->complete(op, *this, res, flags, invoked); // releases the block, then upcalls
       return;
     }
+    if (op->state_ & op_block::handler_live) {
+      op->state_ &= ~op_block::handler_live;
+      op->vtbl_->destroy_handler(op);
+    }
+    if (op->vtbl_->discard) // no handler will see it: an accepted fd is closed, a buffer returned
+      op->vtbl_->discard(op, res, flags);
     release_block(op); // orphaned: the buffer dies now, after the final CQE
     return;
   case cqe_tag::cancel:
@@ -927,6 +1138,11 @@ void scheduler::shutdown() {
   for (op_block* op = live_; op;) {
     op_block* next = op->live_next_;
     if ((op->state_ & op_block::in_kernel) || op->cancels_in_flight_) {
+      if (op->sock_) { // what waits behind it never reached the kernel
+        direction_gate& g = op->sock_->gates[(op->state_ & op_block::gate_send) ? 1 : 0];
+        if (g.active == op)
+          abort_gate(g, true);
+      }
       ++abandoned_;
       if (op->live_prev_)
         op->live_prev_->live_next_ = next;
@@ -936,6 +1152,12 @@ void scheduler::shutdown() {
         next->live_prev_ = op->live_prev_;
     }
     op = next;
+  }
+  // Parked ops (waiting on a multishot source or a signal) hold no kernel memory either.
+  while (op_block* op = parked_) {
+    unlink_parked(op);
+    op->parking_->unpark(*this, op);
+    destroy_unstarted(op);
   }
   // Timer waits in the heap hold no kernel memory: destroy them.
   for (op_block* op : std::exchange(timer_heap_, {})) {

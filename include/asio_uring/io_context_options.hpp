@@ -19,6 +19,9 @@ struct io_context_options {
   bool defer_taskrun = true; ///< IORING_SETUP_DEFER_TASKRUN, else COOP_TASKRUN
   bool submit_all = true;    ///< IORING_SETUP_SUBMIT_ALL
   submit_policy submit = submit_policy::batch;
+  /// Multishot accept and receive where the kernel has them (5.19 / 6.0); false forces the
+  /// one-shot fallback (also taken by itself when the kernel answers EINVAL).
+  bool multishot = true;
   /// How long shutdown waits for cancelled operations' CQEs before leaking them on purpose.
   std::chrono::milliseconds drain_timeout{2000};
 };

@@ -3,6 +3,7 @@
 
 #include <asio_uring/detail/io_object.hpp>
 #include <asio_uring/detail/rw_payload.hpp>
+#include <asio_uring/detail/socket_state.hpp>
 #include <asio_uring/detail/uring_op.hpp>
 
 #include <boost/asio/error.hpp>
@@ -54,14 +55,18 @@ public:
   /// their handlers get operation_aborted (owned operations also get their buffers back).
   void close() noexcept {
     if (fd_ >= 0)
-      sched_->cancel_fd(std::exchange(fd_, -1), true);
+      sched_->cancel_fd(std::exchange(fd_, -1), true, std::exchange(sock_, nullptr));
   }
   void close(boost::system::error_code& ec) noexcept {
     close();
     ec = {};
   }
   /// Cancels outstanding operations; their handlers get operation_aborted.
-  void cancel() noexcept { sched_->cancel_fd(fd_, false); }
+  void cancel() noexcept {
+    if (sock_)
+      sock_->add_ref(); // handed to cancel_fd
+    sched_->cancel_fd(fd_, false, sock_);
+  }
   void cancel(boost::system::error_code& ec) noexcept {
     if (fd_ < 0) {
       ec = boost::asio::error::bad_descriptor;
@@ -79,15 +84,16 @@ public:
 
   /// Gives up ownership of the fd; outstanding operations are cancelled first.
   native_handle_type release() noexcept {
-    cancel();
-    return std::exchange(fd_, -1);
+    int fd = std::exchange(fd_, -1);
+    sched_->cancel_fd(fd, false, true, std::exchange(sock_, nullptr));
+    return fd;
   }
 
 protected:
   explicit descriptor_object(const executor_type& ex) : executor_(ex), sched_(&scheduler_of(ex)) {}
   descriptor_object(descriptor_object&& o) noexcept
       : executor_(o.executor_), sched_(o.sched_), fd_(std::exchange(o.fd_, -1)),
-        sqe_flags_(o.sqe_flags_) {}
+        sqe_flags_(o.sqe_flags_), sock_(std::exchange(o.sock_, nullptr)) {}
   descriptor_object& operator=(descriptor_object&& o) noexcept {
     if (this != &o) {
       close();
@@ -95,6 +101,7 @@ protected:
       sched_ = o.sched_;
       fd_ = std::exchange(o.fd_, -1);
       sqe_flags_ = o.sqe_flags_;
+      sock_ = std::exchange(o.sock_, nullptr);
     }
     return *this;
   }
@@ -117,8 +124,17 @@ protected:
   /// Where this object's reads and writes go.
   rw_target target(std::uint64_t offset) const noexcept { return {fd_, offset, true, sqe_flags_}; }
 
+  /// The stream state its ops share (per-direction order, multishot source); created on first
+  /// use by stream objects, dropped on close.
+  socket_state& stream_state() {
+    if (!sock_)
+      sock_ = new socket_state;
+    return *sock_;
+  }
+
   int fd_ = -1;
   std::uint8_t sqe_flags_ = 0;
+  socket_state* sock_ = nullptr;
 };
 
 /// Executor from an execution context, for the `(ctx, ...)` constructors.

@@ -9,6 +9,22 @@
 
 namespace asio_uring::detail {
 
+class socket_state;
+class op_block;
+
+/// Holds ops that are neither queued nor in the kernel until it can complete them: a multishot
+/// source's waiters, a signal set's waits. Called on the thread running the context.
+class op_parking {
+public:
+  /// `op` was started (do_start): keep it until a result is due.
+  virtual void park(scheduler& s, op_block* op) = 0;
+  /// Forget `op` (cancelled, or destroyed at shutdown); the scheduler completes or frees it.
+  virtual void unpark(scheduler& s, op_block* op) noexcept = 0;
+
+protected:
+  ~op_parking() = default;
+};
+
 /// What the SQE for this op will say. Filled by the op template from memory that lives in the
 /// block itself (buffer, iovec, timespec), copied into the SQE by the scheduler in lib/.
 struct sqe_args {
@@ -28,8 +44,9 @@ struct sqe_args {
 class op_block : public scheduler_operation {
 public:
   struct vtable {
-    /// Final CQE, handler present: move the handler and result out, release the block, upcall.
-    void (*complete)(op_block*, scheduler&, int res, unsigned cqe_flags);
+    /// Final CQE, handler present: move the handler and result out, release the block, upcall
+    /// (and say so in `invoked`).
+    void (*complete)(op_block*, scheduler&, int res, unsigned cqe_flags, bool& invoked);
     /// Terminal cancel answered EALREADY: complete the handler now with operation_aborted;
     /// the payload (owned buffer) stays in the block until the final CQE.
     void (*orphan)(op_block*, scheduler&);
@@ -37,6 +54,11 @@ public:
     void (*destroy_handler)(op_block*);
     /// Destroy what is left (payload, handler if any) and return the memory.
     void (*destroy)(op_block*, scheduler*);
+    /// A CQE with IORING_CQE_F_MORE (multishot, SEND_ZC's first); null: the op has none.
+    void (*more)(op_block*, scheduler&, int res, unsigned cqe_flags, bool& invoked);
+    /// A result that no handler will see (shutdown, orphaned op): release what it carries
+    /// (an accepted fd, a ring buffer). Null: results carry nothing.
+    void (*discard)(op_block*, int res, unsigned cqe_flags) noexcept;
   };
 
   enum state_bits : std::uint16_t {
@@ -49,6 +71,10 @@ public:
     cancel_queued = 1 << 6, // a cross-thread cancel request for it is queued
     cancel_before_start = 1 << 7,
     timer_wait = 1 << 8, // a timer wait: lives in the scheduler's heap, not in the kernel
+    gated = 1 << 9,      // waits behind the stream's op in flight in its direction
+    gate_send = 1 << 10, // uses the send-direction gate of `sock_` (else the receive one)
+    parked = 1 << 11,    // held by `parking_` until a result is due
+    carries_result = 1 << 12, // queued with a kernel result (an fd, a ring buffer) to hand over
   };
 
   sqe_args sqe_;
@@ -56,10 +82,13 @@ public:
   std::uint16_t cancels_in_flight_ = 0;
   boost::asio::cancellation_type_t cancel_type_ = boost::asio::cancellation_type::none;
   int immediate_res_ = 0;
+  unsigned immediate_flags_ = 0; // CQE flags of a result delivered without its own CQE
   std::uint32_t heap_index_ = 0; // position in the scheduler's timer heap
   std::int64_t deadline_ns_ = 0; // timer waits: steady_clock deadline
   std::uint32_t block_size_ = 0; // bytes from the scheduler's block pool
   const vtable* vtbl_;
+  socket_state* sock_ = nullptr;    // stream socket whose per-direction order this op keeps
+  op_parking* parking_ = nullptr;   // started by parking, not by an SQE
   op_block* live_prev_ = nullptr; // scheduler's list of ops it must drain at shutdown
   op_block* live_next_ = nullptr;
 

@@ -17,6 +17,8 @@
 namespace asio_uring::detail {
 
 struct ring_state; // lib/ring_state.hpp: the liburing ring and what only the running thread touches
+class socket_state;
+struct direction_gate;
 
 class scheduler final : public boost::asio::execution_context::service {
 public:
@@ -63,7 +65,22 @@ public:
   /// Bridge from a cancellation slot. Any thread.
   void cancel(op_block* op, boost::asio::cancellation_type_t type) noexcept;
   /// Cancels every op on `fd` (one ASYNC_CANCEL_FD|ALL), then closes it if asked. Any thread.
-  void cancel_fd(int fd, bool close_after) noexcept;
+  /// `sock` (a reference the call takes over, may be null): the socket's queued and parked ops
+  /// are aborted too.
+  void cancel_fd(int fd, bool close_after, socket_state* sock = nullptr) noexcept;
+  /// As above; `detach`: the socket lets go of `sock` (its multishot source stops for good).
+  void cancel_fd(int fd, bool close_fd, bool detach, socket_state* sock) noexcept;
+
+  // Used by multishot sources and parking sites, on the running thread.
+  bool shutting_down() const noexcept { return shutting_down_; }
+  void submit_now(op_block* op) { do_start(op); }
+  void cancel_now(op_block* op) { do_cancel(op, boost::asio::cancellation_type::total); }
+  /// Completes a parked op with a result now (inside CQE handling).
+  void complete_parked(op_block* op, int res, unsigned flags, bool& invoked);
+  /// Completes a parked (or never parked) op with a result through the queue.
+  void complete_parked_later(op_block* op, int res, unsigned flags) noexcept;
+  /// Whether the kernel knows `opcode` (probed when the ring was set up).
+  bool supports(unsigned opcode) const noexcept;
 
   // Used by op templates on the running thread.
   void release_block(op_block* op) noexcept; // after the handler has been moved out
@@ -75,6 +92,12 @@ public:
   unsigned register_fixed_buffers(const void* base, std::size_t buffer_size, unsigned n);
   /// Gives a range back (its slots are cleared where this thread may still touch the ring).
   void release_fixed_buffers(unsigned first, unsigned n) noexcept;
+
+  /// Registers a provided-buffer ring of `entries` slots at `ring_addr` (page aligned);
+  /// returns its buffer group id. Same threads and errors as register_fixed_buffers.
+  std::uint16_t register_buf_ring(void* ring_addr, unsigned entries);
+  /// Unregisters it where this thread may; otherwise it stays registered (no op names it).
+  void unregister_buf_ring(std::uint16_t group) noexcept;
 
   std::size_t abandoned_operations() const noexcept { return abandoned_; }
   /// Expires when the context shuts down (for objects that may outlive it, e.g. buffer pools).
@@ -104,6 +127,10 @@ private:
   void do_start(op_block* op);
   void do_cancel(op_block* op, boost::asio::cancellation_type_t type);
   void free_block(op_block* op) noexcept;
+  void unlink_parked(op_block* op) noexcept;
+  void advance_gate(op_block* finished);
+  void abort_gate(direction_gate& g, bool destroy) noexcept;
+  void destroy_unstarted(op_block* op) noexcept;
   void handle_cqe(std::uint64_t user_data, int res, unsigned flags, bool& invoked);
   // Timer waits: a binary heap in user space, one kernel timeout armed for the earliest.
   void heap_push(op_block* op);
@@ -133,7 +160,8 @@ private:
 
   // Touched only by the running thread (or the thread destroying the context).
   op_queue<scheduler_operation> local_;
-  op_block* live_ = nullptr; // ops that have an SQE in the kernel
+  op_block* live_ = nullptr;   // ops that have an SQE in the kernel
+  op_block* parked_ = nullptr; // ops held by a parking site (same links as live_)
   std::vector<op_block*> timer_heap_;
   struct fixed_range {
     unsigned first, n;
@@ -143,6 +171,15 @@ private:
   std::vector<fixed_range>
       fixed_ranges_; // registered buffer ranges (re-registered with a new ring)
   bool fixed_table_ = false;
+  struct buf_ring_reg {
+    std::uint16_t group;
+    void* addr;
+    unsigned entries;
+  };
+  // Registered buffer rings. A ring re-created for a new running thread does not get them back
+  // (the kernel's ring head would restart at 0): docs/design.md.
+  std::vector<buf_ring_reg> buf_rings_;
+  std::uint16_t next_group_ = 0;
   bool timeout_armed_ = false; // the kernel timeout for the heap's earliest deadline
   std::int64_t armed_deadline_ = 0;
   bool timers_due_ = false;

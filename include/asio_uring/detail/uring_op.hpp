@@ -30,6 +30,10 @@ struct cancel_handler {
 //                                           or 0 / -errno to complete at once without an SQE
 //   std::tuple<...> take(int res, unsigned cqe_flags);   the completion's arguments
 //   std::tuple<...> take_aborted();         terminal cancel of an op the kernel cannot interrupt
+// Optional:
+//   void on_more(int res, unsigned flags);  a CQE with IORING_CQE_F_MORE (SEND_ZC's result)
+//   void discard(int res, unsigned flags) noexcept;  a result no handler will see (an fd...)
+//   std::int64_t deadline_ns();             a timer wait, kept in the scheduler's heap
 template <class Payload, class Handler, class IoExecutor>
 class uring_op final : public op_block {
 public:
@@ -95,9 +99,31 @@ private:
         alloc);
   }
 
-  static void do_complete(op_block* base, scheduler&, int res, unsigned flags) {
+  static void do_complete(op_block* base, scheduler&, int res, unsigned flags, bool& invoked) {
     auto* op = static_cast<uring_op*>(base);
+    invoked = true;
     upcall(op, op->payload_.take(res, flags));
+  }
+
+  static void do_more(op_block* base, scheduler&, int res, unsigned flags, bool&) {
+    static_cast<uring_op*>(base)->payload_.on_more(res, flags);
+  }
+
+  static void do_discard(op_block* base, int res, unsigned flags) noexcept {
+    static_cast<uring_op*>(base)->payload_.discard(res, flags);
+  }
+
+  static constexpr auto more_hook() noexcept {
+    if constexpr (requires(Payload& p) { p.on_more(0, 0u); })
+      return &do_more;
+    else
+      return static_cast<decltype(&do_more)>(nullptr);
+  }
+  static constexpr auto discard_hook() noexcept {
+    if constexpr (requires(Payload& p) { p.discard(0, 0u); })
+      return &do_discard;
+    else
+      return static_cast<decltype(&do_discard)>(nullptr);
   }
 
   static void do_orphan(op_block* base, scheduler&) {
@@ -119,7 +145,12 @@ private:
     owner->deallocate_block(op, sizeof(uring_op));
   }
 
-  static constexpr vtable table = {&do_complete, &do_orphan, &do_destroy_handler, &do_destroy};
+  static constexpr vtable table = {&do_complete,
+                                   &do_orphan,
+                                   &do_destroy_handler,
+                                   &do_destroy,
+                                   more_hook(),
+                                   discard_hook()};
 
   Payload payload_;
   std::optional<Handler> handler_;

@@ -1,0 +1,315 @@
+// asio_uring::basic_socket_acceptor: listening sockets over io_uring (multishot accept).
+#pragma once
+
+#include <asio_uring/basic_stream_socket.hpp>
+#include <asio_uring/detail/descriptor_object.hpp>
+#include <asio_uring/detail/socket_ops.hpp>
+#include <asio_uring/socket_base.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/error.hpp>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <tuple>
+#include <unistd.h>
+
+namespace asio_uring {
+
+/// Accepts connections (Asio's basic_socket_acceptor). One multishot accept per acceptor feeds
+/// the async_accepts in order (a one-shot accept per call where the kernel lacks multishot);
+/// up to 64 connections nobody has asked for yet are kept, the rest wait in the kernel's
+/// backlog. Accepted sockets are blocking and close-on-exec. EMFILE/ENFILE reach the handler;
+/// the next async_accept tries again (no busy loop while nobody accepts).
+template <class Protocol, class Executor = boost::asio::any_io_executor>
+class basic_socket_acceptor : public detail::descriptor_object<Executor>, public socket_base {
+  using base = detail::descriptor_object<Executor>;
+  using helper = basic_socket<Protocol, Executor>;
+
+public:
+  using typename base::executor_type;
+  using typename base::native_handle_type;
+  using protocol_type = Protocol;
+  using endpoint_type = typename Protocol::endpoint;
+  /// What `async_accept(token)` yields.
+  using socket_type = basic_stream_socket<Protocol, Executor>;
+  template <class OtherExecutor>
+  struct rebind_executor {
+    using other = basic_socket_acceptor<Protocol, OtherExecutor>;
+  };
+
+  explicit basic_socket_acceptor(const executor_type& ex) : base(ex) {}
+  template <class ExecutionContext>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  explicit basic_socket_acceptor(ExecutionContext& ctx)
+      : base(detail::executor_of<executor_type>(ctx)) {}
+  basic_socket_acceptor(const executor_type& ex, const protocol_type& protocol) : base(ex) {
+    open(protocol);
+  }
+  template <class ExecutionContext>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  basic_socket_acceptor(ExecutionContext& ctx, const protocol_type& protocol)
+      : basic_socket_acceptor(detail::executor_of<executor_type>(ctx), protocol) {}
+  /// Opens, sets SO_REUSEADDR (unless `reuse_address` is false), binds and listens.
+  basic_socket_acceptor(const executor_type& ex, const endpoint_type& endpoint,
+                        bool reuse_address = true)
+      : base(ex) {
+    open(endpoint.protocol());
+    if (reuse_address)
+      set_option(socket_base::reuse_address(true));
+    bind(endpoint);
+    listen();
+  }
+  template <class ExecutionContext>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  basic_socket_acceptor(ExecutionContext& ctx, const endpoint_type& endpoint,
+                        bool reuse_address = true)
+      : basic_socket_acceptor(detail::executor_of<executor_type>(ctx), endpoint, reuse_address) {}
+  basic_socket_acceptor(const executor_type& ex, const protocol_type& protocol,
+                        native_handle_type fd)
+      : base(ex) {
+    assign(protocol, fd);
+  }
+  basic_socket_acceptor(basic_socket_acceptor&&) noexcept = default;
+  basic_socket_acceptor& operator=(basic_socket_acceptor&&) noexcept = default;
+  /// Cancels pending accepts (operation_aborted) and closes; connections accepted by the kernel
+  /// but not handed out yet are closed.
+  ~basic_socket_acceptor() = default;
+
+  void open(const protocol_type& protocol) {
+    boost::system::error_code ec;
+    open(protocol, ec);
+    base::throw_if(ec, "open");
+  }
+  void open(const protocol_type& protocol, boost::system::error_code& ec) {
+    if (this->is_open()) {
+      ec = boost::asio::error::already_open;
+      return;
+    }
+    int fd = ::socket(protocol.family(), protocol.type() | SOCK_CLOEXEC, protocol.protocol());
+    if (fd < 0) {
+      ec = {errno, boost::system::system_category()};
+      return;
+    }
+    this->fd_ = fd;
+    protocol_.emplace(protocol);
+    ec = {};
+  }
+  void assign(const protocol_type& protocol, native_handle_type fd) {
+    boost::system::error_code ec;
+    assign(protocol, fd, ec);
+    base::throw_if(ec, "assign");
+  }
+  void assign(const protocol_type& protocol, native_handle_type fd,
+              boost::system::error_code& ec) {
+    base::assign(fd, ec);
+    if (!ec)
+      protocol_.emplace(protocol);
+  }
+  void bind(const endpoint_type& endpoint) {
+    boost::system::error_code ec;
+    bind(endpoint, ec);
+    base::throw_if(ec, "bind");
+  }
+  void bind(const endpoint_type& endpoint, boost::system::error_code& ec) {
+    ec = check(::bind(this->fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())));
+  }
+  void listen(int backlog = socket_base::max_listen_connections) {
+    boost::system::error_code ec;
+    listen(backlog, ec);
+    base::throw_if(ec, "listen");
+  }
+  void listen(int backlog, boost::system::error_code& ec) {
+    ec = check(::listen(this->fd_, backlog));
+  }
+  template <class SettableSocketOption>
+  void set_option(const SettableSocketOption& option) {
+    boost::system::error_code ec;
+    set_option(option, ec);
+    base::throw_if(ec, "set_option");
+  }
+  template <class SettableSocketOption>
+  void set_option(const SettableSocketOption& option, boost::system::error_code& ec) {
+    const protocol_type& p = *protocol_;
+    ec = check(::setsockopt(this->fd_, option.level(p), option.name(p), option.data(p),
+                            static_cast<socklen_t>(option.size(p))));
+  }
+  template <class GettableSocketOption>
+  void get_option(GettableSocketOption& option) const {
+    boost::system::error_code ec;
+    get_option(option, ec);
+    base::throw_if(ec, "get_option");
+  }
+  template <class GettableSocketOption>
+  void get_option(GettableSocketOption& option, boost::system::error_code& ec) const {
+    const protocol_type& p = *protocol_;
+    socklen_t n = static_cast<socklen_t>(option.size(p));
+    ec = check(::getsockopt(this->fd_, option.level(p), option.name(p), option.data(p), &n));
+    if (!ec)
+      option.resize(p, n);
+  }
+  endpoint_type local_endpoint() const {
+    boost::system::error_code ec;
+    endpoint_type ep = local_endpoint(ec);
+    base::throw_if(ec, "local_endpoint");
+    return ep;
+  }
+  endpoint_type local_endpoint(boost::system::error_code& ec) const {
+    endpoint_type ep;
+    socklen_t n = static_cast<socklen_t>(ep.capacity());
+    ec = check(::getsockname(this->fd_, ep.data(), &n));
+    if (ec)
+      return endpoint_type();
+    ep.resize(n);
+    return ep;
+  }
+  /// Asio's user-level mode for the synchronous accept (would_block instead of waiting).
+  bool non_blocking() const noexcept { return non_blocking_; }
+  void non_blocking(bool mode) { non_blocking_ = mode; }
+
+  // ---- asynchronous accept ----
+
+  /// Into `peer` (which must not be open): `void(error_code)`.
+  template <class PeerExecutor,
+            class CompletionToken = boost::asio::default_completion_token_t<Executor>>
+  auto async_accept(basic_socket<Protocol, PeerExecutor>& peer, CompletionToken&& token = {}) {
+    return accept_into(peer, nullptr, std::forward<CompletionToken>(token));
+  }
+  /// Into `peer`, storing the remote endpoint in `peer_endpoint`: `void(error_code)`.
+  template <class PeerExecutor,
+            class CompletionToken = boost::asio::default_completion_token_t<Executor>>
+  auto async_accept(basic_socket<Protocol, PeerExecutor>& peer, endpoint_type& peer_endpoint,
+                    CompletionToken&& token = {}) {
+    return accept_into(peer, &peer_endpoint, std::forward<CompletionToken>(token));
+  }
+  /// A new socket on this acceptor's executor: `void(error_code, socket_type)`.
+  template <class CompletionToken = boost::asio::default_completion_token_t<Executor>>
+  requires(!std::is_convertible_v<CompletionToken&, boost::asio::execution_context&> &&
+           !boost::asio::execution::is_executor<std::decay_t<CompletionToken>>::value)
+  auto async_accept(CompletionToken&& token = {}) {
+    return accept_new(this->executor_, std::forward<CompletionToken>(token));
+  }
+  /// A new socket on another executor (of an asio_uring::io_context).
+  template <class OtherExecutor,
+            class CompletionToken = boost::asio::default_completion_token_t<Executor>>
+  requires boost::asio::execution::is_executor<OtherExecutor>::value
+  auto async_accept(const OtherExecutor& ex, CompletionToken&& token = {}) {
+    return accept_new(ex, std::forward<CompletionToken>(token));
+  }
+  template <class ExecutionContext,
+            class CompletionToken = boost::asio::default_completion_token_t<Executor>>
+  requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
+  auto async_accept(ExecutionContext& ctx, CompletionToken&& token = {}) {
+    return accept_new(ctx.get_executor(), std::forward<CompletionToken>(token));
+  }
+
+  // ---- synchronous accept ----
+
+  socket_type accept() {
+    boost::system::error_code ec;
+    socket_type s = accept(ec);
+    base::throw_if(ec, "accept");
+    return s;
+  }
+  socket_type accept(boost::system::error_code& ec) {
+    socket_type s(this->executor_);
+    int fd = sync_accept(ec);
+    if (!ec)
+      s.assign(*protocol_, fd, ec);
+    return s;
+  }
+  template <class PeerExecutor>
+  void accept(basic_socket<Protocol, PeerExecutor>& peer) {
+    boost::system::error_code ec;
+    accept(peer, ec);
+    base::throw_if(ec, "accept");
+  }
+  template <class PeerExecutor>
+  void accept(basic_socket<Protocol, PeerExecutor>& peer, boost::system::error_code& ec) {
+    if (peer.is_open()) {
+      ec = boost::asio::error::already_open;
+      return;
+    }
+    int fd = sync_accept(ec);
+    if (!ec)
+      peer.assign(*protocol_, fd, ec);
+  }
+
+private:
+  static boost::system::error_code check(int rc) noexcept {
+    return rc < 0 ? boost::system::error_code(errno, boost::system::system_category())
+                  : boost::system::error_code();
+  }
+
+  int sync_accept(boost::system::error_code& ec) {
+    if (non_blocking_) {
+      ::pollfd p{this->fd_, POLLIN, 0};
+      if (::poll(&p, 1, 0) == 0) {
+        ec = boost::asio::error::would_block;
+        return -1;
+      }
+    }
+    int fd = ::accept4(this->fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    ec = check(fd);
+    return fd;
+  }
+
+  detail::op_parking* source() {
+    return this->fd_ >= 0 ? detail::accept_source(*this->sched_, this->stream_state(), this->fd_)
+                          : nullptr;
+  }
+
+  template <class Peer, class Token>
+  auto accept_into(Peer& peer, endpoint_type* ep, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this, &peer, ep](auto&& handler) {
+          std::optional<protocol_type> p = protocol_;
+          auto make = [&peer, ep, p](boost::system::error_code ec,
+                                     int fd) -> std::tuple<boost::system::error_code> {
+            if (ec)
+              return {ec};
+            peer.assign(*p, fd, ec);
+            if (ec) {
+              ::close(fd);
+              return {ec};
+            }
+            if (ep)
+              *ep = peer.remote_endpoint(ec);
+            return {ec};
+          };
+          using payload = detail::accept_payload<decltype(make)>;
+          bool refuse = peer.is_open(); // Asio: already_open, and nothing starts
+          this->template start_op<payload>(std::forward<decltype(handler)>(handler), this->fd_,
+                                           refuse ? nullptr : source(), std::move(make), refuse);
+        },
+        token);
+  }
+
+  template <class OtherExecutor, class Token>
+  auto accept_new(const OtherExecutor& ex, Token&& token) {
+    using socket_t = basic_stream_socket<Protocol, OtherExecutor>;
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, socket_t)>(
+        [this](auto&& handler, const OtherExecutor& e) {
+          std::optional<protocol_type> p = protocol_;
+          auto make = [e, p](boost::system::error_code ec,
+                             int fd) -> std::tuple<boost::system::error_code, socket_t> {
+            socket_t s(e);
+            if (!ec)
+              s.assign(*p, fd, ec);
+            if (ec && fd >= 0 && !s.is_open())
+              ::close(fd);
+            return {ec, std::move(s)};
+          };
+          using payload = detail::accept_payload<decltype(make)>;
+          this->template start_op<payload>(std::forward<decltype(handler)>(handler), this->fd_,
+                                           source(), std::move(make));
+        },
+        token, ex);
+  }
+
+  std::optional<protocol_type> protocol_;
+  bool non_blocking_ = false;
+};
+
+} // namespace asio_uring
