@@ -45,8 +45,8 @@ buffer_ring_state::buffer_ring_state(scheduler& s, std::size_t n, std::size_t si
   long page = ::sysconf(_SC_PAGESIZE);
   ring_bytes = (ring_bytes + page - 1) / page * page;
   memory_size = ring_bytes + n * size;
-  void* mem = ::mmap(nullptr, memory_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+  void* mem =
+      ::mmap(nullptr, memory_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED)
     throw boost::system::system_error(
         boost::system::error_code(errno, boost::system::system_category()),

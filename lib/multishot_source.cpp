@@ -130,8 +130,7 @@ void multishot_source::buffers_returned(scheduler& s) {
     arm(s);
 }
 
-void multishot_source::deliver(scheduler& s, int res, unsigned flags, bool final,
-                               bool& invoked) {
+void multishot_source::deliver(scheduler& s, int res, unsigned flags, bool final, bool& invoked) {
   if (flags & IORING_CQE_F_BUFFER)
     ring_->handed_out.fetch_add(1, std::memory_order_relaxed);
   if (final && res == -ENOBUFS) { // the ring ran dry: wait for buffers, report nothing

@@ -42,8 +42,8 @@ private:
   static void on_destroy_handler(op_block*) {}
   static void on_free(op_block* base, scheduler* s);
   static void on_discard(op_block* base, int res, unsigned flags) noexcept;
-  static constexpr vtable table = {&on_final,   &on_orphan, &on_destroy_handler,
-                                   &on_free,    &on_more,   &on_discard};
+  static constexpr vtable table = {&on_final, &on_orphan, &on_destroy_handler,
+                                   &on_free,  &on_more,   &on_discard};
 
   struct result {
     int res;

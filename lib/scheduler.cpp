@@ -686,9 +686,9 @@ void scheduler::complete_parked_later(op_block* op, int res, unsigned flags) noe
 
 // An op that never reached the kernel, at shutdown: its handler is destroyed, never invoked.
 void scheduler::destroy_unstarted(op_block* op) noexcept {
-  op->state_ = static_cast<std::uint16_t>((op->state_ & ~(op_block::handler_live |
-                                                          op_block::gated | op_block::parked)) |
-                                          op_block::final_cqe);
+  op->state_ = static_cast<std::uint16_t>(
+      (op->state_ & ~(op_block::handler_live | op_block::gated | op_block::parked)) |
+      op_block::final_cqe);
   op->vtbl_->destroy_handler(op);
   release_block(op);
 }

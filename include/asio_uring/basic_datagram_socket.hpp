@@ -55,8 +55,7 @@ public:
   template <class Buffer, class CompletionToken = boost::asio::default_completion_token_t<Executor>>
   requires owned_buffer_rvalue<Buffer&&>
   auto async_receive_from(Buffer&& buffer, endpoint_type& sender, CompletionToken&& token = {}) {
-    return async_receive_from(std::move(buffer), sender, 0,
-                              std::forward<CompletionToken>(token));
+    return async_receive_from(std::move(buffer), sender, 0, std::forward<CompletionToken>(token));
   }
   template <class Buffer, class CompletionToken = boost::asio::default_completion_token_t<Executor>>
   requires owned_buffer_rvalue<Buffer&&>
@@ -100,8 +99,7 @@ public:
   async_send_to(const ConstBufferSequence& buffers, const endpoint_type& to, message_flags flags,
                 CompletionToken&& token = {}) {
     return start<detail::borrowed_datagram_payload<ConstBufferSequence, endpoint_type, write>,
-                 void(boost::system::error_code, std::size_t)>(token, flags, nullptr, to,
-                                                               buffers);
+                 void(boost::system::error_code, std::size_t)>(token, flags, nullptr, to, buffers);
   }
   template <class MutableBufferSequence,
             class CompletionToken = boost::asio::default_completion_token_t<Executor>>

@@ -103,8 +103,7 @@ public:
     assign(protocol, fd, ec);
     base::throw_if(ec, "assign");
   }
-  void assign(const protocol_type& protocol, native_handle_type fd,
-              boost::system::error_code& ec) {
+  void assign(const protocol_type& protocol, native_handle_type fd, boost::system::error_code& ec) {
     base::assign(fd, ec);
     if (!ec)
       protocol_.emplace(protocol);

@@ -101,8 +101,7 @@ public:
     assign(protocol, fd, ec);
     base::throw_if(ec, "assign");
   }
-  void assign(const protocol_type& protocol, native_handle_type fd,
-              boost::system::error_code& ec) {
+  void assign(const protocol_type& protocol, native_handle_type fd, boost::system::error_code& ec) {
     base::assign(fd, ec);
     if (!ec)
       protocol_.emplace(protocol);
@@ -185,16 +184,17 @@ public:
   }
   /// A new socket on this acceptor's executor: `void(error_code, socket_type)`.
   template <class CompletionToken = boost::asio::default_completion_token_t<Executor>>
-  requires(!std::is_convertible_v<CompletionToken&, boost::asio::execution_context&> &&
-           !boost::asio::execution::is_executor<std::decay_t<CompletionToken>>::value)
-  auto async_accept(CompletionToken&& token = {}) {
+  requires(
+      !std::is_convertible_v<CompletionToken&, boost::asio::execution_context&> &&
+      !boost::asio::execution::is_executor<
+          std::decay_t<CompletionToken>>::value) auto async_accept(CompletionToken&& token = {}) {
     return accept_new(this->executor_, std::forward<CompletionToken>(token));
   }
   /// A new socket on another executor (of an asio_uring::io_context).
   template <class OtherExecutor,
             class CompletionToken = boost::asio::default_completion_token_t<Executor>>
-  requires boost::asio::execution::is_executor<OtherExecutor>::value
-  auto async_accept(const OtherExecutor& ex, CompletionToken&& token = {}) {
+  requires boost::asio::execution::is_executor<OtherExecutor>::value auto
+  async_accept(const OtherExecutor& ex, CompletionToken&& token = {}) {
     return accept_new(ex, std::forward<CompletionToken>(token));
   }
   template <class ExecutionContext,

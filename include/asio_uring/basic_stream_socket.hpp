@@ -89,8 +89,8 @@ public:
                                        void(boost::system::error_code, std::size_t, B)>(
         [this](auto&& handler, B&& b) {
           this->template start_op<detail::owned_send_zc_payload<B>>(
-              std::forward<decltype(handler)>(handler), std::move(b),
-              this->socket_target(true, 0), this->sched_->supports(IORING_OP_SEND_ZC));
+              std::forward<decltype(handler)>(handler), std::move(b), this->socket_target(true, 0),
+              this->sched_->supports(IORING_OP_SEND_ZC));
         },
         token, std::move(buffer));
   }
@@ -215,8 +215,7 @@ private:
   }
 
   template <detail::rw_kind Kind, class Buffers>
-  std::size_t sync_msg(const Buffers& buffers, message_flags flags,
-                       boost::system::error_code& ec) {
+  std::size_t sync_msg(const Buffers& buffers, message_flags flags, boost::system::error_code& ec) {
     detail::iovec_list<Buffers, Kind> iov(buffers);
     if (iov.total == 0) {
       ec = {};

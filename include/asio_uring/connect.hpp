@@ -45,7 +45,9 @@ struct connect_sequence_op {
 /// or asio::error::not_found for an empty sequence (the last attempt's error otherwise).
 template <class Protocol, class Executor, class EndpointSequence,
           class CompletionToken = boost::asio::default_completion_token_t<Executor>>
-requires requires(const EndpointSequence& s) { std::begin(s); }
+requires requires(const EndpointSequence& s) {
+  std::begin(s);
+}
 auto async_connect(basic_socket<Protocol, Executor>& socket, const EndpointSequence& endpoints,
                    CompletionToken&& token = {}) {
   using op = detail::connect_sequence_op<basic_socket<Protocol, Executor>, EndpointSequence>;
@@ -56,7 +58,9 @@ auto async_connect(basic_socket<Protocol, Executor>& socket, const EndpointSeque
 
 /// Blocking counterpart: returns the endpoint connected to; throws on failure.
 template <class Protocol, class Executor, class EndpointSequence>
-requires requires(const EndpointSequence& s) { std::begin(s); }
+requires requires(const EndpointSequence& s) {
+  std::begin(s);
+}
 typename Protocol::endpoint connect(basic_socket<Protocol, Executor>& socket,
                                     const EndpointSequence& endpoints) {
   boost::system::error_code ec = boost::asio::error::not_found;

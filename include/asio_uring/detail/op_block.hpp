@@ -39,9 +39,10 @@ struct sqe_args {
   std::uint16_t buf_index = 0;
 };
 
-/// Base of every op. Its address is the SQE's user_data (low bits tag the CQE kind). The block is
+/// Base of every op. Its address is the SQE's user_data (low bits tag the CQE kind, hence the
+/// alignment, also where it is not the first base of its op). The block is
 /// recycled only after its final CQE and the CQE of every cancel SQE naming it (scheduler.cpp).
-class op_block : public scheduler_operation {
+class alignas(16) op_block : public scheduler_operation {
 public:
   struct vtable {
     /// Final CQE, handler present: move the handler and result out, release the block, upcall
@@ -70,10 +71,10 @@ public:
     queued = 1 << 5,        // sits in a scheduler queue (start or immediate)
     cancel_queued = 1 << 6, // a cross-thread cancel request for it is queued
     cancel_before_start = 1 << 7,
-    timer_wait = 1 << 8, // a timer wait: lives in the scheduler's heap, not in the kernel
-    gated = 1 << 9,      // waits behind the stream's op in flight in its direction
-    gate_send = 1 << 10, // uses the send-direction gate of `sock_` (else the receive one)
-    parked = 1 << 11,    // held by `parking_` until a result is due
+    timer_wait = 1 << 8,      // a timer wait: lives in the scheduler's heap, not in the kernel
+    gated = 1 << 9,           // waits behind the stream's op in flight in its direction
+    gate_send = 1 << 10,      // uses the send-direction gate of `sock_` (else the receive one)
+    parked = 1 << 11,         // held by `parking_` until a result is due
     carries_result = 1 << 12, // queued with a kernel result (an fd, a ring buffer) to hand over
   };
 
@@ -87,8 +88,8 @@ public:
   std::int64_t deadline_ns_ = 0; // timer waits: steady_clock deadline
   std::uint32_t block_size_ = 0; // bytes from the scheduler's block pool
   const vtable* vtbl_;
-  socket_state* sock_ = nullptr;    // stream socket whose per-direction order this op keeps
-  op_parking* parking_ = nullptr;   // started by parking, not by an SQE
+  socket_state* sock_ = nullptr;  // stream socket whose per-direction order this op keeps
+  op_parking* parking_ = nullptr; // started by parking, not by an SQE
   op_block* live_prev_ = nullptr; // scheduler's list of ops it must drain at shutdown
   op_block* live_next_ = nullptr;
 

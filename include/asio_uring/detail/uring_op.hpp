@@ -114,13 +114,13 @@ private:
   }
 
   static constexpr auto more_hook() noexcept {
-    if constexpr (requires(Payload& p) { p.on_more(0, 0u); })
+    if constexpr (requires(Payload & p) { p.on_more(0, 0u); })
       return &do_more;
     else
       return static_cast<decltype(&do_more)>(nullptr);
   }
   static constexpr auto discard_hook() noexcept {
-    if constexpr (requires(Payload& p) { p.discard(0, 0u); })
+    if constexpr (requires(Payload & p) { p.discard(0, 0u); })
       return &do_discard;
     else
       return static_cast<decltype(&do_discard)>(nullptr);
@@ -145,12 +145,8 @@ private:
     owner->deallocate_block(op, sizeof(uring_op));
   }
 
-  static constexpr vtable table = {&do_complete,
-                                   &do_orphan,
-                                   &do_destroy_handler,
-                                   &do_destroy,
-                                   more_hook(),
-                                   discard_hook()};
+  static constexpr vtable table = {&do_complete, &do_orphan,  &do_destroy_handler,
+                                   &do_destroy,  more_hook(), discard_hook()};
 
   Payload payload_;
   std::optional<Handler> handler_;
