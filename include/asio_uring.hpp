@@ -21,6 +21,7 @@
 #include <asio_uring/posix/stream_descriptor.hpp>
 #include <asio_uring/random_access_file.hpp>
 #include <asio_uring/read.hpp>
+#include <asio_uring/signal_set.hpp>
 #include <asio_uring/slice.hpp>
 #include <asio_uring/socket_base.hpp>
 #include <asio_uring/steady_timer.hpp>

@@ -73,6 +73,8 @@ public:
 
   // Used by multishot sources and parking sites, on the running thread.
   bool shutting_down() const noexcept { return shutting_down_; }
+  /// The queue item now running was bookkeeping, not a handler (run_one does not count it).
+  void mark_internal() noexcept { last_was_internal_ = true; }
   void submit_now(op_block* op) { do_start(op); }
   void cancel_now(op_block* op) { do_cancel(op, boost::asio::cancellation_type::total); }
   /// Completes a parked op with a result now (inside CQE handling).
