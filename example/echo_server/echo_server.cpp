@@ -11,7 +11,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -119,9 +118,7 @@ int main(int argc, char** argv) {
     if (mode == "ring")
       ring.emplace(ctx, 1024, buffer_size);
     tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port));
-    // asio_uring has no signal_set of its own yet: Asio's works on this context too (through
-    // Asio's reactor, the slow path, which is fine for a once-per-process event).
-    asio::signal_set signals(ctx, SIGINT, SIGTERM);
+    asio_uring::signal_set signals(ctx, SIGINT, SIGTERM);
     signals.async_wait([&](error_code, int) {
       acceptor.close(); // the accept loop ends with operation_aborted
       ctx.stop();       // connections still open are cancelled when ctx is destroyed
