@@ -99,8 +99,8 @@ private:
   }
   static void nothing(op_block*, scheduler&) {}
   static void nothing_handler(op_block*) {}
-  static constexpr vtable table = {&on_final, &nothing, &nothing_handler, &on_free, nullptr,
-                                   nullptr};
+  static constexpr vtable table = {&on_final, &nothing, &nothing_handler,
+                                   &on_free,  nullptr,  nullptr};
   int fd_;
   unsigned char buf_[64];
 };

@@ -29,6 +29,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 struct results {
   std::vector<double> latencies_us; // one per round trip
+  clock_type::time_point last{};    // when the last round trip completed
   std::size_t errors = 0;
   void fail(unsigned id, const char* what, boost::system::error_code ec = {}) {
     std::fprintf(stderr, "connection %u: %s%s%s\n", id, what, ec ? ": " : "",
@@ -61,8 +62,8 @@ asio::awaitable<void> ping_pong(unsigned id, tcp::resolver::results_type endpoin
       co_return r.fail(id, "read", rec);
     if (in != out)
       co_return r.fail(id, "the echo differs from the message");
-    r.latencies_us.push_back(
-        std::chrono::duration<double, std::micro>(clock_type::now() - start).count());
+    r.last = clock_type::now();
+    r.latencies_us.push_back(std::chrono::duration<double, std::micro>(r.last - start).count());
   }
 }
 
@@ -100,14 +101,13 @@ int main(int argc, char** argv) {
   try {
     asio_uring::io_context ctx;
     auto endpoints = tcp::resolver(ctx).resolve(host, port); // Asio's resolver (blocking)
-    auto t0 = clock_type::now(), t_end = t0;
+    auto t0 = clock_type::now();
     auto deadline = t0 + std::chrono::duration_cast<clock_type::duration>(
                              std::chrono::duration<double>(seconds));
     for (unsigned id = 0; id < connections; ++id)
       asio::co_spawn(ctx, ping_pong(id, endpoints, size, deadline, r), [&](std::exception_ptr e) {
         if (e)
           r.fail(id, "exception");
-        t_end = clock_type::now();
         --running;
       });
     // Each connection finishes the round trip it is in at the deadline; a server that stops
@@ -119,8 +119,10 @@ int main(int argc, char** argv) {
     }
     std::vector<double>& l = r.latencies_us;
     std::sort(l.begin(), l.end());
-    auto pct = [&l](double p) { return l.empty() ? 0.0 : l[static_cast<std::size_t>(p * (l.size() - 1))]; };
-    double elapsed = std::chrono::duration<double>(t_end - t0).count();
+    auto pct = [&l](double p) {
+      return l.empty() ? 0.0 : l[static_cast<std::size_t>(p * (l.size() - 1))];
+    };
+    double elapsed = std::chrono::duration<double>(r.last - t0).count();
     std::printf("msgs=%zu msgs/s=%.0f p50_us=%.1f p90_us=%.1f p99_us=%.1f errors=%zu\n", l.size(),
                 elapsed > 0 ? static_cast<double>(l.size()) / elapsed : 0.0, pct(0.50), pct(0.90),
                 pct(0.99), r.errors);

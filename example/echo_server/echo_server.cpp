@@ -71,7 +71,7 @@ asio::awaitable<void> echo_ring(tcp::socket s, asio_uring::buffer_ring& ring) {
 }
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::string_view mode,
-                             asio_uring::buffer_ring* ring) {
+                                  asio_uring::buffer_ring* ring) {
   for (;;) {
     auto [ec, s] = co_await acceptor.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted) // the acceptor was closed: shutting down

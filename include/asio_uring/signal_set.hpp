@@ -71,13 +71,14 @@ public:
   template <class ExecutionContext, class... Signals>
   requires(std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&> &&
            sizeof...(Signals) >= 1 && (std::is_convertible_v<Signals, int> && ...))
-  basic_signal_set(ExecutionContext& ctx, Signals... signal_numbers)
+      basic_signal_set(ExecutionContext& ctx, Signals... signal_numbers)
       : basic_signal_set(detail::executor_of<executor_type>(ctx)) {
     (add(signal_numbers), ...);
   }
   template <class... Signals>
   requires(sizeof...(Signals) >= 1 && (std::is_convertible_v<Signals, int> && ...))
-  basic_signal_set(const executor_type& ex, Signals... signal_numbers) : basic_signal_set(ex) {
+      basic_signal_set(const executor_type& ex, Signals... signal_numbers)
+      : basic_signal_set(ex) {
     (add(signal_numbers), ...);
   }
   basic_signal_set(const basic_signal_set&) = delete;

@@ -20,15 +20,16 @@ inline std::pair<ip::tcp::socket, ip::tcp::socket> connected_pair(io_context& ct
   return {std::move(server), std::move(client)};
 }
 
-/// File descriptors open in this process.
+/// File descriptors open in this process (not counting the one that lists them).
 inline int open_fd_count() {
   int n = 0;
   if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d))
-      ++n;
+    while (::dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.')
+        ++n;
     ::closedir(d);
   }
-  return n;
+  return n - 1;
 }
 
 } // namespace asio_uring::test

@@ -119,10 +119,9 @@ BOOST_AUTO_TEST_CASE(cancel_and_close_end_ring_receives_cleanly) {
   auto [a, b] = connected_pair(ctx);
   asio::cancellation_signal sig;
   boost::system::error_code first, second;
-  a.async_receive(ring, asio::bind_cancellation_slot(
-                            sig.slot(), [&](boost::system::error_code ec, asio_uring::ring_buffer) {
-                              first = ec;
-                            }));
+  a.async_receive(
+      ring, asio::bind_cancellation_slot(sig.slot(), [&](boost::system::error_code ec,
+                                                         asio_uring::ring_buffer) { first = ec; }));
   ctx.poll();
   sig.emit(asio::cancellation_type::terminal);
   ctx.poll();
@@ -137,7 +136,8 @@ BOOST_AUTO_TEST_CASE(cancel_and_close_end_ring_receives_cleanly) {
   ctx.restart();
   run_bounded(ctx);
   BOOST_TEST(got == "after");
-  a.async_receive(ring, [&](boost::system::error_code ec, asio_uring::ring_buffer) { second = ec; });
+  a.async_receive(ring,
+                  [&](boost::system::error_code ec, asio_uring::ring_buffer) { second = ec; });
   ctx.restart();
   ctx.poll();
   a.close();
@@ -172,12 +172,12 @@ BOOST_AUTO_TEST_CASE(ring_receives_on_many_sockets_share_one_ring) {
     pairs.push_back(connected_pair(ctx));
   int done = 0;
   for (int i = 0; i < 20; ++i) {
-    pairs[i].first.async_receive(ring, [&, i](boost::system::error_code ec,
-                                              asio_uring::ring_buffer buf) {
-      BOOST_TEST(!ec);
-      BOOST_TEST(as_string(buf) == std::to_string(i));
-      ++done;
-    });
+    pairs[i].first.async_receive(ring,
+                                 [&, i](boost::system::error_code ec, asio_uring::ring_buffer buf) {
+                                   BOOST_TEST(!ec);
+                                   BOOST_TEST(as_string(buf) == std::to_string(i));
+                                   ++done;
+                                 });
     std::string s = std::to_string(i);
     pairs[i].second.send(asio::buffer(s));
   }

@@ -60,8 +60,8 @@ BOOST_AUTO_TEST_CASE(cancel_and_slot_abort_waits) {
   boost::system::error_code a, b;
   signals.async_wait([&](boost::system::error_code ec, int) { a = ec; });
   asio::cancellation_signal sig;
-  signals.async_wait(asio::bind_cancellation_slot(
-      sig.slot(), [&](boost::system::error_code ec, int) { b = ec; }));
+  signals.async_wait(
+      asio::bind_cancellation_slot(sig.slot(), [&](boost::system::error_code ec, int) { b = ec; }));
   ctx.poll();
   sig.emit(asio::cancellation_type::terminal);
   ctx.poll();

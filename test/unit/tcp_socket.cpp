@@ -103,8 +103,8 @@ BOOST_AUTO_TEST_CASE(borrowed_api_works_with_asio_composed_ops) {
   asio_uring::io_context ctx;
   auto [a, b] = connected_pair(ctx);
   std::string msg = "hello\r\nworld";
-  // The classic unqualified call: ADL must pick Asio's async_write, unambiguously.
-  using asio::async_write;
+  // The classic unqualified call: ADL finds both asio::async_write (through the buffer) and
+  // asio_uring::async_write (through the socket); only Asio's accepts a buffer view.
   async_write(b, asio::buffer(msg.data(), msg.size()),
               [&](boost::system::error_code ec, std::size_t n) {
                 BOOST_TEST(!ec);
