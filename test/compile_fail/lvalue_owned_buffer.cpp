@@ -8,10 +8,16 @@
 int main() {
   asio_uring::io_context ctx;
   asio_uring::posix::stream_descriptor d(ctx);
-  std::vector<char> buf(16);
+  asio_uring::ip::tcp::socket s(ctx);
+  std::vector<char> buf(16), out(16);
 #ifdef CONTROL
   d.async_read_some(std::move(buf), [](auto&&...) {});
+  s.async_send(std::move(out), [](auto&&...) {});
+#elif defined(SOCKET)
+  d.async_read_some(std::move(buf), [](auto&&...) {});
+  s.async_send(out, [](auto&&...) {}); // lvalue: rejected
 #else
   d.async_read_some(buf, [](auto&&...) {}); // lvalue: rejected
+  s.async_send(std::move(out), [](auto&&...) {});
 #endif
 }

@@ -19,7 +19,7 @@ namespace asio = boost::asio;
 using asio_uring::ip::udp;
 using namespace asio_uring::test;
 
-BOOST_AUTO_TEST_SUITE(datagram_local_socket_tests)
+BOOST_AUTO_TEST_SUITE(datagram_local_sockets_tests)
 
 BOOST_FIXTURE_TEST_CASE(udp_owned_send_to_receive_from, tracked_fixture) {
   asio_uring::io_context ctx;
