@@ -45,8 +45,8 @@ int apply_target(op_block& op, const socket_target& t) {
   op.sqe_.fd = t.fd;
   op.sqe_.sqe_flags |= t.sqe_flags;
   // Never SIGPIPE on a peer that went away: the error comes back as EPIPE (PITFALLS).
-  op.sqe_.op_flags =
-      static_cast<std::uint32_t>(t.msg_flags) | (Kind == rw_kind::write ? static_cast<std::uint32_t>(MSG_NOSIGNAL) : 0u);
+  op.sqe_.op_flags = static_cast<std::uint32_t>(t.msg_flags) |
+                     (Kind == rw_kind::write ? static_cast<std::uint32_t>(MSG_NOSIGNAL) : 0u);
   if (t.sock) {
     t.sock->add_ref();
     op.sock_ = t.sock;
