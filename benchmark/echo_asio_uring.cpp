@@ -4,6 +4,8 @@
 //   ECHO_MODE_OWNED     echo_asio_uring_owned: a 16 KiB std::vector<char> per connection moves
 //                       into async_receive and comes back with it; asio_uring::async_write of
 //                       slice(0, n) sends what came in and hands the whole vector back.
+//                       (The vector is zero-filled: 16 KiB of RSS per connection even idle;
+//                       asio_uring::heap_buffer is not, and idles at the borrowed server's RSS.)
 //   ECHO_MODE_BORROWED  echo_asio_uring_borrowed: echo_asio.cpp with asio_uring's types (a
 //                       16 KiB array in the session, asio::buffer views, asio::async_write).
 //   ECHO_MODE_RING      echo_asio_uring_ring: async_receive(ring) from one buffer_ring of

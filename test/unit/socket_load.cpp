@@ -182,7 +182,11 @@ BOOST_AUTO_TEST_CASE(ten_thousand_connections_without_fd_or_memory_growth) {
   one_round(10000);
   BOOST_TEST(open_fd_count() == fds);
   BOOST_TEST_MESSAGE("RSS before " << rss << " KiB, after " << rss_kb() << " KiB");
-  BOOST_TEST(rss_kb() - rss < 8 * 1024); // no per-connection growth (10k × 1 KiB would be 10 MiB)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // No per-connection growth (10k × 1 KiB would be 10 MiB). Sanitizers keep their own
+  // per-allocation history, so only plain builds measure this.
+  BOOST_TEST(rss_kb() - rss < 8 * 1024);
+#endif
 }
 
 BOOST_FIXTURE_TEST_CASE(context_destroyed_with_1000_receives_in_flight, tracked_fixture) {
