@@ -1,11 +1,11 @@
 // Echo server on asio_uring::io_context, written like echo_asio.cpp (callbacks, one session
 // object per connection, read then write of what was read) in one of three buffer styles,
 // chosen at compile time (benchmark/CMakeLists.txt builds all three):
-//   ECHO_MODE_OWNED     echo_asio_uring_owned: a 16 KiB std::vector<char> per connection moves
-//                       into async_receive and comes back with it; asio_uring::async_write of
-//                       slice(0, n) sends what came in and hands the whole vector back.
-//                       (The vector is zero-filled: 16 KiB of RSS per connection even idle;
-//                       asio_uring::heap_buffer is not, and idles at the borrowed server's RSS.)
+//   ECHO_MODE_OWNED     echo_asio_uring_owned: a 16 KiB asio_uring::heap_buffer per connection
+//                       moves into async_receive and comes back with it; asio_uring::async_write
+//                       of slice(0, n) sends what came in and hands the whole buffer back.
+//                       (heap_buffer is not zero-filled: an idle connection touches one page,
+//                       as the borrowed server's array; a std::vector would touch 16 KiB.)
 //   ECHO_MODE_BORROWED  echo_asio_uring_borrowed: echo_asio.cpp with asio_uring's types (a
 //                       16 KiB array in the session, asio::buffer views, asio::async_write).
 //   ECHO_MODE_RING      echo_asio_uring_ring: async_receive(ring) from one buffer_ring of
@@ -40,17 +40,17 @@ class session : public std::enable_shared_from_this<session> {
 public:
   explicit session(tcp::socket socket) : socket_(std::move(socket)) {}
 
-  void read(std::vector<char> buffer) {
+  void read(asio_uring::heap_buffer buffer) {
     socket_.async_receive(
         std::move(buffer),
-        [self = shared_from_this()](error_code ec, std::size_t n, std::vector<char> buffer) {
+        [self = shared_from_this()](error_code ec, std::size_t n, asio_uring::heap_buffer buffer) {
           if (!ec)
             self->write(std::move(buffer), n);
         });
   }
 
 private:
-  void write(std::vector<char> buffer, std::size_t n) {
+  void write(asio_uring::heap_buffer buffer, std::size_t n) {
     asio_uring::async_write(socket_, asio_uring::slice(std::move(buffer), 0, n),
                             [self = shared_from_this()](error_code ec, std::size_t, auto part) {
                               if (!ec)
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   bench::print_echo_port(acceptor.local_endpoint().port());
 #if defined(ECHO_MODE_OWNED)
   accept(acceptor, [](tcp::socket s) {
-    std::make_shared<session>(std::move(s))->read(std::vector<char>(bench::echo_buffer_size));
+    std::make_shared<session>(std::move(s))->read(asio_uring::heap_buffer(bench::echo_buffer_size));
   });
 #elif defined(ECHO_MODE_BORROWED)
   accept(acceptor, [](tcp::socket s) { std::make_shared<session>(std::move(s))->read(); });
