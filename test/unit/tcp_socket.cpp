@@ -20,6 +20,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,30 @@ BOOST_AUTO_TEST_CASE(protocol_type_ports_by_namespace_change) {
   asio_uring::socket_base::reuse_port rp(true);
   tcp::acceptor other(ctx, tcp::v4());
   other.set_option(rp);
+}
+
+BOOST_AUTO_TEST_CASE(available_io_control_and_sync_non_blocking) {
+  asio_uring::io_context ctx;
+  auto [a, b] = connected_pair(ctx);
+  BOOST_TEST(!a.native_non_blocking()); // never O_NONBLOCK under io_uring
+  boost::system::error_code ec;
+  a.native_non_blocking(true, ec);
+  BOOST_TEST(ec == asio::error::operation_not_supported);
+  a.non_blocking(true); // Asio's user-level mode: synchronous calls do not wait
+  char buf[16];
+  a.receive(asio::buffer(buf), 0, ec);
+  BOOST_TEST(ec == asio::error::would_block);
+  b.send(asio::buffer("12345", 5));
+  for (int i = 0; i < 100 && a.available() < 5; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST(a.available() == 5u);
+  tcp::socket::bytes_readable readable;
+  a.io_control(readable);
+  BOOST_TEST(readable.get() == 5u);
+  BOOST_TEST(a.receive(asio::buffer(buf)) == 5u);
+  int fd = a.release(); // ownership leaves the socket
+  BOOST_TEST(!a.is_open());
+  BOOST_TEST(::close(fd) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(executor_of_another_context_is_rejected) {
