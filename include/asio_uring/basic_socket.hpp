@@ -2,9 +2,8 @@
 // open, bind, connect, options, endpoints, shutdown, close, cancel.
 #pragma once
 
-#include <asio_uring/detail/descriptor_object.hpp>
+#include <asio_uring/detail/socket_object.hpp>
 #include <asio_uring/detail/socket_ops.hpp>
-#include <asio_uring/socket_base.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -27,14 +26,18 @@ namespace asio_uring {
 /// (io_uring waits for readiness itself, PITFALLS 15); `non_blocking(true)` is Asio's
 /// user-level mode and affects only the synchronous calls (MSG_DONTWAIT).
 template <class Protocol, class Executor = boost::asio::any_io_executor>
-class basic_socket : public detail::descriptor_object<Executor>, public socket_base {
-  using base = detail::descriptor_object<Executor>;
+class basic_socket : public detail::socket_object<Protocol, Executor> {
+  using base = detail::socket_object<Protocol, Executor>;
 
 public:
+  using typename base::endpoint_type;
   using typename base::executor_type;
   using typename base::native_handle_type;
-  using protocol_type = Protocol;
-  using endpoint_type = typename Protocol::endpoint;
+  using typename base::protocol_type;
+  using shutdown_type = typename base::shutdown_type;
+  using base::assign;
+  using base::bind;
+  using base::open;
   using lowest_layer_type = basic_socket;
   template <class OtherExecutor>
   struct rebind_executor {
@@ -78,46 +81,6 @@ public:
   lowest_layer_type& lowest_layer() noexcept { return *this; }
   const lowest_layer_type& lowest_layer() const noexcept { return *this; }
 
-  void open(const protocol_type& protocol) {
-    boost::system::error_code ec;
-    open(protocol, ec);
-    base::throw_if(ec, "open");
-  }
-  void open(const protocol_type& protocol, boost::system::error_code& ec) {
-    if (this->is_open()) {
-      ec = boost::asio::error::already_open;
-      return;
-    }
-    int fd = ::socket(protocol.family(), protocol.type() | SOCK_CLOEXEC, protocol.protocol());
-    if (fd < 0) {
-      ec = last_error();
-      return;
-    }
-    this->fd_ = fd;
-    protocol_.emplace(protocol);
-    ec = {};
-  }
-  /// Takes ownership of `fd` (O_NONBLOCK is cleared, see the class comment).
-  void assign(const protocol_type& protocol, native_handle_type fd) {
-    boost::system::error_code ec;
-    assign(protocol, fd, ec);
-    base::throw_if(ec, "assign");
-  }
-  void assign(const protocol_type& protocol, native_handle_type fd, boost::system::error_code& ec) {
-    base::assign(fd, ec);
-    if (!ec)
-      protocol_.emplace(protocol);
-  }
-
-  void bind(const endpoint_type& endpoint) {
-    boost::system::error_code ec;
-    bind(endpoint, ec);
-    base::throw_if(ec, "bind");
-  }
-  void bind(const endpoint_type& endpoint, boost::system::error_code& ec) {
-    ec = check(::bind(this->fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())));
-  }
-
   /// Blocking connect; opens the socket first if needed (as Asio does).
   void connect(const endpoint_type& peer) {
     boost::system::error_code ec;
@@ -149,43 +112,6 @@ public:
         token, peer);
   }
 
-  template <class SettableSocketOption>
-  void set_option(const SettableSocketOption& option) {
-    boost::system::error_code ec;
-    set_option(option, ec);
-    base::throw_if(ec, "set_option");
-  }
-  template <class SettableSocketOption>
-  void set_option(const SettableSocketOption& option, boost::system::error_code& ec) {
-    const protocol_type& p = protocol();
-    ec = check(::setsockopt(this->fd_, option.level(p), option.name(p), option.data(p),
-                            static_cast<socklen_t>(option.size(p))));
-  }
-  template <class GettableSocketOption>
-  void get_option(GettableSocketOption& option) const {
-    boost::system::error_code ec;
-    get_option(option, ec);
-    base::throw_if(ec, "get_option");
-  }
-  template <class GettableSocketOption>
-  void get_option(GettableSocketOption& option, boost::system::error_code& ec) const {
-    const protocol_type& p = protocol();
-    socklen_t n = static_cast<socklen_t>(option.size(p));
-    ec = check(::getsockopt(this->fd_, option.level(p), option.name(p), option.data(p), &n));
-    if (!ec)
-      option.resize(p, n);
-  }
-  template <class IoControlCommand>
-  void io_control(IoControlCommand& command) {
-    boost::system::error_code ec;
-    io_control(command, ec);
-    base::throw_if(ec, "io_control");
-  }
-  template <class IoControlCommand>
-  void io_control(IoControlCommand& command, boost::system::error_code& ec) {
-    ec = check(::ioctl(this->fd_, static_cast<unsigned long>(command.name()), command.data()));
-  }
-
   /// Bytes that can be read without blocking.
   std::size_t available() const {
     boost::system::error_code ec;
@@ -199,15 +125,6 @@ public:
     return ec ? 0 : static_cast<std::size_t>(n);
   }
 
-  endpoint_type local_endpoint() const {
-    boost::system::error_code ec;
-    endpoint_type ep = local_endpoint(ec);
-    base::throw_if(ec, "local_endpoint");
-    return ep;
-  }
-  endpoint_type local_endpoint(boost::system::error_code& ec) const {
-    return endpoint_of(&::getsockname, ec);
-  }
   endpoint_type remote_endpoint() const {
     boost::system::error_code ec;
     endpoint_type ep = remote_endpoint(ec);
@@ -227,14 +144,6 @@ public:
     ec = check(::shutdown(this->fd_, static_cast<int>(what)));
   }
 
-  /// Asio's user-level non-blocking mode: synchronous calls fail with would_block instead of
-  /// waiting. Asynchronous operations are unaffected.
-  bool non_blocking() const noexcept { return non_blocking_; }
-  void non_blocking(bool mode) { non_blocking_ = mode; }
-  void non_blocking(bool mode, boost::system::error_code& ec) {
-    non_blocking_ = mode;
-    ec = {};
-  }
   /// The fd's own O_NONBLOCK: always false. Setting it is refused (operation_not_supported):
   /// io_uring would then fail receives and sends with EAGAIN instead of waiting.
   bool native_non_blocking() const noexcept { return false; }
@@ -252,38 +161,13 @@ public:
 
 protected:
   ~basic_socket() = default;
+  using base::check;
+  using base::endpoint_of;
 
-  static boost::system::error_code last_error() noexcept {
-    return {errno, boost::system::system_category()};
-  }
-  static boost::system::error_code check(int rc) noexcept {
-    return rc < 0 ? last_error() : boost::system::error_code();
-  }
-  const protocol_type& protocol() const {
-    if (!protocol_)
-      throw boost::system::system_error(boost::asio::error::bad_descriptor, "socket not open");
-    return *protocol_;
-  }
-  int sync_flags(int flags) const noexcept { return flags | (non_blocking_ ? MSG_DONTWAIT : 0); }
   /// Where an op goes; streams keep one op per direction in the kernel.
   detail::socket_target socket_target(bool stream, int msg_flags) {
     detail::socket_state* st = stream && this->fd_ >= 0 ? &this->stream_state() : nullptr;
     return {this->fd_, st, stream, msg_flags, this->sqe_flags_};
-  }
-
-  std::optional<protocol_type> protocol_;
-  bool non_blocking_ = false;
-
-private:
-  template <class F>
-  endpoint_type endpoint_of(F f, boost::system::error_code& ec) const {
-    endpoint_type ep;
-    socklen_t n = static_cast<socklen_t>(ep.capacity());
-    ec = check(f(this->fd_, ep.data(), &n));
-    if (ec)
-      return endpoint_type();
-    ep.resize(n);
-    return ep;
   }
 };
 

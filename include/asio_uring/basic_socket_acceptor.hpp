@@ -2,9 +2,8 @@
 #pragma once
 
 #include <asio_uring/basic_stream_socket.hpp>
-#include <asio_uring/detail/descriptor_object.hpp>
+#include <asio_uring/detail/socket_object.hpp>
 #include <asio_uring/detail/socket_ops.hpp>
-#include <asio_uring/socket_base.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -23,15 +22,18 @@ namespace asio_uring {
 /// backlog. Accepted sockets are blocking and close-on-exec. EMFILE/ENFILE reach the handler;
 /// the next async_accept tries again (no busy loop while nobody accepts).
 template <class Protocol, class Executor = boost::asio::any_io_executor>
-class basic_socket_acceptor : public detail::descriptor_object<Executor>, public socket_base {
-  using base = detail::descriptor_object<Executor>;
-  using helper = basic_socket<Protocol, Executor>;
+class basic_socket_acceptor : public detail::socket_object<Protocol, Executor> {
+  using base = detail::socket_object<Protocol, Executor>;
 
 public:
+  using base::assign;
+  using base::bind;
+  using base::open;
+  using base::set_option;
+  using typename base::endpoint_type;
   using typename base::executor_type;
   using typename base::native_handle_type;
-  using protocol_type = Protocol;
-  using endpoint_type = typename Protocol::endpoint;
+  using typename base::protocol_type;
   /// What `async_accept(token)` yields.
   using socket_type = basic_stream_socket<Protocol, Executor>;
   template <class OtherExecutor>
@@ -77,43 +79,6 @@ public:
   /// but not handed out yet are closed.
   ~basic_socket_acceptor() = default;
 
-  void open(const protocol_type& protocol) {
-    boost::system::error_code ec;
-    open(protocol, ec);
-    base::throw_if(ec, "open");
-  }
-  void open(const protocol_type& protocol, boost::system::error_code& ec) {
-    if (this->is_open()) {
-      ec = boost::asio::error::already_open;
-      return;
-    }
-    int fd = ::socket(protocol.family(), protocol.type() | SOCK_CLOEXEC, protocol.protocol());
-    if (fd < 0) {
-      ec = {errno, boost::system::system_category()};
-      return;
-    }
-    this->fd_ = fd;
-    protocol_.emplace(protocol);
-    ec = {};
-  }
-  void assign(const protocol_type& protocol, native_handle_type fd) {
-    boost::system::error_code ec;
-    assign(protocol, fd, ec);
-    base::throw_if(ec, "assign");
-  }
-  void assign(const protocol_type& protocol, native_handle_type fd, boost::system::error_code& ec) {
-    base::assign(fd, ec);
-    if (!ec)
-      protocol_.emplace(protocol);
-  }
-  void bind(const endpoint_type& endpoint) {
-    boost::system::error_code ec;
-    bind(endpoint, ec);
-    base::throw_if(ec, "bind");
-  }
-  void bind(const endpoint_type& endpoint, boost::system::error_code& ec) {
-    ec = check(::bind(this->fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())));
-  }
   void listen(int backlog = socket_base::max_listen_connections) {
     boost::system::error_code ec;
     listen(backlog, ec);
@@ -122,50 +87,6 @@ public:
   void listen(int backlog, boost::system::error_code& ec) {
     ec = check(::listen(this->fd_, backlog));
   }
-  template <class SettableSocketOption>
-  void set_option(const SettableSocketOption& option) {
-    boost::system::error_code ec;
-    set_option(option, ec);
-    base::throw_if(ec, "set_option");
-  }
-  template <class SettableSocketOption>
-  void set_option(const SettableSocketOption& option, boost::system::error_code& ec) {
-    const protocol_type& p = *protocol_;
-    ec = check(::setsockopt(this->fd_, option.level(p), option.name(p), option.data(p),
-                            static_cast<socklen_t>(option.size(p))));
-  }
-  template <class GettableSocketOption>
-  void get_option(GettableSocketOption& option) const {
-    boost::system::error_code ec;
-    get_option(option, ec);
-    base::throw_if(ec, "get_option");
-  }
-  template <class GettableSocketOption>
-  void get_option(GettableSocketOption& option, boost::system::error_code& ec) const {
-    const protocol_type& p = *protocol_;
-    socklen_t n = static_cast<socklen_t>(option.size(p));
-    ec = check(::getsockopt(this->fd_, option.level(p), option.name(p), option.data(p), &n));
-    if (!ec)
-      option.resize(p, n);
-  }
-  endpoint_type local_endpoint() const {
-    boost::system::error_code ec;
-    endpoint_type ep = local_endpoint(ec);
-    base::throw_if(ec, "local_endpoint");
-    return ep;
-  }
-  endpoint_type local_endpoint(boost::system::error_code& ec) const {
-    endpoint_type ep;
-    socklen_t n = static_cast<socklen_t>(ep.capacity());
-    ec = check(::getsockname(this->fd_, ep.data(), &n));
-    if (ec)
-      return endpoint_type();
-    ep.resize(n);
-    return ep;
-  }
-  /// Asio's user-level mode for the synchronous accept (would_block instead of waiting).
-  bool non_blocking() const noexcept { return non_blocking_; }
-  void non_blocking(bool mode) { non_blocking_ = mode; }
 
   // ---- asynchronous accept ----
 
@@ -216,7 +137,7 @@ public:
     socket_type s(this->executor_);
     int fd = sync_accept(ec);
     if (!ec)
-      s.assign(*protocol_, fd, ec);
+      s.assign(*this->protocol_, fd, ec);
     return s;
   }
   template <class PeerExecutor>
@@ -233,17 +154,14 @@ public:
     }
     int fd = sync_accept(ec);
     if (!ec)
-      peer.assign(*protocol_, fd, ec);
+      peer.assign(*this->protocol_, fd, ec);
   }
 
 private:
-  static boost::system::error_code check(int rc) noexcept {
-    return rc < 0 ? boost::system::error_code(errno, boost::system::system_category())
-                  : boost::system::error_code();
-  }
+  using base::check;
 
   int sync_accept(boost::system::error_code& ec) {
-    if (non_blocking_) {
+    if (this->non_blocking_) {
       ::pollfd p{this->fd_, POLLIN, 0};
       if (::poll(&p, 1, 0) == 0) {
         ec = boost::asio::error::would_block;
@@ -264,7 +182,7 @@ private:
   auto accept_into(Peer& peer, endpoint_type* ep, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [this, &peer, ep](auto&& handler) {
-          std::optional<protocol_type> p = protocol_;
+          std::optional<protocol_type> p = this->protocol_;
           auto make = [&peer, ep, p](boost::system::error_code ec,
                                      int fd) -> std::tuple<boost::system::error_code> {
             if (ec)
@@ -291,7 +209,7 @@ private:
     using socket_t = basic_stream_socket<Protocol, OtherExecutor>;
     return boost::asio::async_initiate<Token, void(boost::system::error_code, socket_t)>(
         [this](auto&& handler, const OtherExecutor& e) {
-          std::optional<protocol_type> p = protocol_;
+          std::optional<protocol_type> p = this->protocol_;
           auto make = [e, p](boost::system::error_code ec,
                              int fd) -> std::tuple<boost::system::error_code, socket_t> {
             socket_t s(e);
@@ -307,9 +225,6 @@ private:
         },
         token, ex);
   }
-
-  std::optional<protocol_type> protocol_;
-  bool non_blocking_ = false;
 };
 
 } // namespace asio_uring
