@@ -168,16 +168,25 @@ io_uring_sqe* ring_state::get_sqe() {
   for (;;) {
     if (io_uring_sqe* sqe = io_uring_get_sqe(&ring))
       return sqe;
-    // SQ full: flush it. If the kernel pushes back because the CQ overflowed, take the CQEs
-    // aside (they are handled by the run loop later; never inside an initiating call).
-    int rc = io_uring_submit(&ring);
-    if (rc == -EBUSY || rc == -EAGAIN) {
-      stash_cqes();
-      io_uring_get_events(&ring);
-      stash_cqes();
-    } else if (rc < 0 && rc != -EINTR) {
-      throw_errno(-rc, "asio_uring: io_uring_submit");
-    }
+    flush_full_sq();
+  }
+}
+
+void ring_state::reserve_sqes(unsigned n) {
+  while (io_uring_sq_space_left(&ring) < n)
+    flush_full_sq();
+}
+
+// SQ full: flush it. If the kernel pushes back because the CQ overflowed, take the CQEs aside
+// (they are handled by the run loop later; never inside an initiating call).
+void ring_state::flush_full_sq() {
+  int rc = io_uring_submit(&ring);
+  if (rc == -EBUSY || rc == -EAGAIN) {
+    stash_cqes();
+    io_uring_get_events(&ring);
+    stash_cqes();
+  } else if (rc < 0 && rc != -EINTR) {
+    throw_errno(-rc, "asio_uring: io_uring_submit");
   }
 }
 

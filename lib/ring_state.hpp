@@ -29,6 +29,9 @@ struct ring_state {
 
   /// A free SQE; flushes a full SQ (stashing CQEs if the kernel pushes back) and retries.
   io_uring_sqe* get_sqe();
+  /// Makes room for `n` consecutive SQEs (a linked pair must not be split by a flush).
+  void reserve_sqes(unsigned n);
+  void flush_full_sq();
   /// Takes every CQE now in the CQ into `stash` (used when the kernel refuses submission).
   void stash_cqes();
   /// Whether the kernel knows `opcode` (IORING_REGISTER_PROBE at setup).

@@ -443,6 +443,8 @@ void scheduler::complete_immediately(op_block* op, int res) noexcept {
   post(op);
 }
 
+static_assert(sizeof(op_block::kernel_timespec) == sizeof(__kernel_timespec));
+
 void scheduler::do_start(op_block* op) {
   if (op->parking_) { // no SQE of its own: a multishot source or signal set completes it
     op->state_ |= op_block::parked;
@@ -464,6 +466,9 @@ void scheduler::do_start(op_block* op) {
     g.active = op;
   }
   ring_state& r = *ring_;
+  const bool linked = op->state_ & op_block::link_timeout;
+  if (linked)
+    r.reserve_sqes(2);
   io_uring_sqe* sqe = r.get_sqe();
   const sqe_args& a = op->sqe_;
   io_uring_prep_rw(a.opcode, sqe, a.fd, reinterpret_cast<const void*>(a.addr), a.len, a.off);
@@ -475,6 +480,15 @@ void scheduler::do_start(op_block* op) {
   op->state_ |= op_block::in_kernel;
   ++r.in_kernel;
   invariant::on_submit(op);
+  if (linked) { // the kernel cancels the op at the deadline; the timeout's CQE is its own
+    sqe->flags |= IOSQE_IO_LINK;
+    io_uring_sqe* t = r.get_sqe();
+    io_uring_prep_link_timeout(t, reinterpret_cast<__kernel_timespec*>(&op->link_ts_),
+                               IORING_TIMEOUT_ABS);
+    t->user_data = user_data(op, cqe_tag::link_timeout);
+    ++op->cancels_in_flight_;
+    ++r.in_kernel;
+  }
   op->live_prev_ = nullptr;
   op->live_next_ = live_;
   if (live_)
@@ -783,6 +797,12 @@ void scheduler::handle_cqe(std::uint64_t ud, int res, unsigned flags, bool& invo
       invoked = true;
       op->vtbl_->orphan(op, *this);
     }
+    release_block(op);
+    return;
+  case cqe_tag::link_timeout: // -ETIME (it fired), -ECANCELED (the op finished first) or
+                              // -EALREADY: the op's own CQE carries the op's result (PITFALLS 19)
+    --r.in_kernel;
+    --op->cancels_in_flight_;
     release_block(op);
     return;
   case cqe_tag::wake:

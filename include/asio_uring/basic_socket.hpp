@@ -22,6 +22,9 @@
 
 namespace asio_uring {
 
+template <class Executor>
+class basic_tcp_stream; // <asio_uring/beast.hpp>
+
 /// A socket whose operations go through the context's ring. Sockets are never O_NONBLOCK
 /// (io_uring waits for readiness itself, PITFALLS 15); `non_blocking(true)` is Asio's
 /// user-level mode and affects only the synchronous calls (MSG_DONTWAIT).
@@ -106,8 +109,8 @@ public:
           boost::system::error_code ec;
           if (!this->is_open())
             open(ep.protocol(), ec);
-          this->template start_op<detail::connect_payload>(std::forward<decltype(handler)>(handler),
-                                                           this->fd_, ec.value(), ep);
+          this->template start_op<detail::connect_payload>(
+              std::forward<decltype(handler)>(handler), this->fd_, ec.value(), ep, op_deadline_ns_);
         },
         token, peer);
   }
@@ -160,6 +163,8 @@ public:
   void close(boost::system::error_code& ec) noexcept { base::close(ec); }
 
 protected:
+  template <class>
+  friend class basic_tcp_stream;
   ~basic_socket() = default;
   using base::check;
   using base::endpoint_of;
@@ -167,8 +172,12 @@ protected:
   /// Where an op goes; streams keep one op per direction in the kernel.
   detail::socket_target socket_target(bool stream, int msg_flags) {
     detail::socket_state* st = stream && this->fd_ >= 0 ? &this->stream_state() : nullptr;
-    return {this->fd_, st, stream, msg_flags, this->sqe_flags_};
+    return {this->fd_, st, stream, msg_flags, this->sqe_flags_, op_deadline_ns_};
   }
+
+  // Non-zero: operations started from now on carry a kernel timeout (IORING_OP_LINK_TIMEOUT)
+  // at this steady_clock time. Set by basic_tcp_stream.
+  std::int64_t op_deadline_ns_ = 0;
 };
 
 } // namespace asio_uring

@@ -76,16 +76,34 @@ public:
     gate_send = 1 << 10,      // uses the send-direction gate of `sock_` (else the receive one)
     parked = 1 << 11,         // held by `parking_` until a result is due
     carries_result = 1 << 12, // queued with a kernel result (an fd, a ring buffer) to hand over
+    link_timeout = 1 << 13,   // its SQE goes in linked to an IORING_OP_LINK_TIMEOUT
   };
+
+  /// The kernel's __kernel_timespec, kept in the block: the LINK_TIMEOUT SQE points at it.
+  struct kernel_timespec {
+    std::int64_t tv_sec;
+    long long tv_nsec;
+  };
+
+  /// Links a kernel timeout to this op's SQE: at `deadline_ns` (steady_clock) the kernel
+  /// cancels the op, which then completes with ECANCELED. Set by `prepare`, before the start.
+  void link_deadline(std::int64_t deadline_ns) noexcept {
+    state_ |= link_timeout;
+    link_ts_ = {deadline_ns / 1'000'000'000, deadline_ns % 1'000'000'000};
+  }
 
   sqe_args sqe_;
   std::uint16_t state_ = 0;
-  std::uint16_t cancels_in_flight_ = 0;
+  std::uint16_t cancels_in_flight_ = 0; // CQEs still due that name the block besides its own
+                                        // (cancel SQEs, the linked timeout)
   boost::asio::cancellation_type_t cancel_type_ = boost::asio::cancellation_type::none;
   int immediate_res_ = 0;
   unsigned immediate_flags_ = 0; // CQE flags of a result delivered without its own CQE
   std::uint32_t heap_index_ = 0; // position in the scheduler's timer heap
-  std::int64_t deadline_ns_ = 0; // timer waits: steady_clock deadline
+  union {
+    std::int64_t deadline_ns_ = 0; // timer waits: steady_clock deadline
+    kernel_timespec link_ts_;      // ops with a linked timeout: its absolute CLOCK_MONOTONIC time
+  };
   std::uint32_t block_size_ = 0; // bytes from the scheduler's block pool
   const vtable* vtbl_;
   socket_state* sock_ = nullptr;  // stream socket whose per-direction order this op keeps
@@ -113,7 +131,14 @@ private:
 };
 
 /// The low bits of user_data say what a CQE is about. Blocks are at least 16-byte aligned.
-enum class cqe_tag : std::uint64_t { op = 0, cancel = 1, wake = 2, internal = 3, timer = 4 };
+enum class cqe_tag : std::uint64_t {
+  op = 0,
+  cancel = 1,
+  wake = 2,
+  internal = 3,
+  timer = 4,
+  link_timeout = 5, // the IORING_OP_LINK_TIMEOUT linked to an op: never the op's result
+};
 inline constexpr std::uint64_t cqe_tag_mask = 0xF;
 
 } // namespace asio_uring::detail

@@ -35,6 +35,7 @@ struct socket_target {
   bool stream = true;           // res == 0 on a receive into a non-empty buffer is EOF
   int msg_flags = 0;
   std::uint8_t sqe_flags = 0;
+  std::int64_t deadline_ns = 0; // non-zero: a linked kernel timeout cancels the op then
 };
 
 /// Fills the common SQE fields and joins the stream's line for `Kind`'s direction.
@@ -53,6 +54,8 @@ int apply_target(op_block& op, const socket_target& t) {
     if (Kind == rw_kind::write)
       op.state_ |= op_block::gate_send;
   }
+  if (t.deadline_ns)
+    op.link_deadline(t.deadline_ns);
   return 1;
 }
 
@@ -258,8 +261,9 @@ public:
   static constexpr bool owned = false;
   /// `open_error`: opening the socket first failed (errno), reported without an SQE.
   template <class Endpoint>
-  connect_payload(int fd, int open_error, const Endpoint& ep)
-      : fd_(fd), open_error_(open_error), len_(static_cast<socklen_t>(ep.size())) {
+  connect_payload(int fd, int open_error, const Endpoint& ep, std::int64_t deadline_ns = 0)
+      : fd_(fd), open_error_(open_error), len_(static_cast<socklen_t>(ep.size())),
+        deadline_ns_(deadline_ns) {
     std::memcpy(&addr_, ep.data(), ep.size());
   }
   int prepare(op_block& op) {
@@ -271,6 +275,8 @@ public:
     op.sqe_.fd = fd_;
     op.sqe_.addr = reinterpret_cast<std::uint64_t>(&addr_);
     op.sqe_.off = len_; // addrlen by value
+    if (deadline_ns_)
+      op.link_deadline(deadline_ns_);
     return 1;
   }
   std::tuple<boost::system::error_code> take(int res, unsigned) {
@@ -284,6 +290,7 @@ private:
   int fd_;
   int open_error_;
   socklen_t len_;
+  std::int64_t deadline_ns_;
   ::sockaddr_storage addr_{};
 };
 
