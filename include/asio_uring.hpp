@@ -13,6 +13,7 @@
 #include <asio_uring/file_base.hpp>
 #include <asio_uring/heap_buffer.hpp>
 #include <asio_uring/io_context.hpp>
+#include <asio_uring/io_context_pool.hpp>
 #include <asio_uring/io_context_options.hpp>
 #include <asio_uring/ip/tcp.hpp>
 #include <asio_uring/ip/udp.hpp>

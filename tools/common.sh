@@ -3,8 +3,11 @@
 
 # Packages a build of the library, tests, examples and benchmarks needs (Debian bookworm).
 # shellcheck disable=SC2034 # used by the scripts that source this file
+# The clients the integration tests drive: curl, wrk, netcat, the openssl CLI (a self-signed
+# certificate for the TLS example); Node and npm come from ensure_node.
 ASIO_URING_PACKAGES=(g++ cmake ninja-build ccache pkg-config
-                     libboost1.81-dev libboost-test1.81-dev liburing-dev)
+                     libboost1.81-dev libboost-test1.81-dev liburing-dev libssl-dev
+                     curl wrk netcat-openbsd python3 openssl)
 
 # Installs those of the named packages that are not installed yet; apt-get runs only then.
 ensure_packages() {
@@ -25,6 +28,16 @@ ensure_packages() {
   "${sudo[@]}" apt-get update
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     "${missing[@]}"
+}
+
+# Node and npm (the WebSocket test's client is npm's `ws` package): Debian's packages, unless a
+# node with npm is already there (e.g. NodeSource's nodejs, which bundles npm and conflicts with
+# Debian's npm package).
+ensure_node() {
+  if command -v node > /dev/null && command -v npm > /dev/null; then
+    return 0
+  fi
+  ensure_packages nodejs npm
 }
 
 # Configures $1 (Ninja, ccache, warnings as errors); further arguments go to cmake.

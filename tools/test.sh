@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_packages "${ASIO_URING_PACKAGES[@]}"
+ensure_node
 
 build_dir="${BUILD_DIR:-$ASIO_URING_ROOT/build}"
 configure_build "$build_dir" \
