@@ -5,8 +5,8 @@
 set -euo pipefail
 
 # The example this script runs (target name, and its path under the build directory).
-MAIN_EXAMPLE=timer_example
-MAIN_EXAMPLE_PATH=example/timer/timer_example
+MAIN_EXAMPLE=http_server_example
+MAIN_EXAMPLE_PATH=example/http_server/http_server
 
 # shellcheck source=tools/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
