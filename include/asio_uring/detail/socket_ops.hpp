@@ -96,10 +96,26 @@ private:
   socket_target target_;
 };
 
-/// The iovecs of a borrowed buffer sequence (up to 16, as Asio's max_buffers).
+/// How many iovecs a borrowed buffer sequence of this type can need: one for a single buffer
+/// (what Beast's flat_buffer hands out), N for std::array, else 16 (Asio's max_buffers). A
+/// pending receive's op block is sized by it.
+template <class Buffers>
+constexpr std::size_t iovec_capacity() noexcept {
+  if constexpr (std::is_convertible_v<const Buffers&, boost::asio::const_buffer> ||
+                std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>)
+    return 1;
+  else if constexpr (requires { std::tuple_size<Buffers>::value; })
+    return std::tuple_size<Buffers>::value == 0   ? 1
+           : std::tuple_size<Buffers>::value < 16 ? std::tuple_size<Buffers>::value
+                                                  : 16;
+  else
+    return 16;
+}
+
+/// The iovecs of a borrowed buffer sequence (up to iovec_capacity).
 template <class Buffers, rw_kind Kind>
 struct iovec_list {
-  static constexpr std::size_t max_iov = 16;
+  static constexpr std::size_t max_iov = iovec_capacity<Buffers>();
   explicit iovec_list(const Buffers& buffers) {
     auto it = boost::asio::buffer_sequence_begin(buffers);
     auto end = boost::asio::buffer_sequence_end(buffers);
@@ -143,7 +159,7 @@ public:
       op.sqe_.opcode = Kind == rw_kind::read ? IORING_OP_RECV : IORING_OP_SEND;
       op.sqe_.addr = reinterpret_cast<std::uint64_t>(iov_.iov[0].iov_base);
       op.sqe_.len = static_cast<std::uint32_t>(clamp_len(iov_.iov[0].iov_len));
-    } else {
+    } else if constexpr (multi) {
       msg_ = {};
       msg_.msg_iov = iov_.iov;
       msg_.msg_iovlen = iov_.count;
@@ -162,8 +178,10 @@ public:
   }
 
 private:
+  static constexpr bool multi = iovec_list<Buffers, Kind>::max_iov > 1;
+  struct no_msghdr {};
   iovec_list<Buffers, Kind> iov_;
-  ::msghdr msg_{};
+  [[no_unique_address]] std::conditional_t<multi, ::msghdr, no_msghdr> msg_{};
   socket_target target_;
 };
 
