@@ -4,6 +4,7 @@
 // batch of CQEs goes to the kernel in that one call. SIGTERM/SIGINT arrive as a read of a
 // signalfd through the ring. See echo_common.hpp for the interface run_echo.py expects.
 #include "echo_common.hpp"
+#include "raw_ring.hpp"
 
 #include <liburing.h>
 
@@ -30,16 +31,8 @@ struct alignas(8) connection {
   char buffer[bench::echo_buffer_size];
 };
 
-io_uring ring;
-
-io_uring_sqe* get_sqe() {
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-  while (sqe == nullptr) { // SQ full: hand what we have to the kernel, then retry
-    io_uring_submit(&ring);
-    sqe = io_uring_get_sqe(&ring);
-  }
-  return sqe;
-}
+using bench::raw::get_sqe;
+using bench::raw::ring;
 
 void set_data(io_uring_sqe* sqe, connection* c, op o) {
   io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(c) | o);
@@ -68,54 +61,16 @@ void close_connection(connection* c) {
   delete c;
 }
 
-int listen_on(unsigned short port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(fd, SOMAXCONN) != 0) {
-    std::perror("bind/listen");
-    std::exit(1);
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  bench::print_echo_port(ntohs(addr.sin_port));
-  return fd;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
   unsigned short port = bench::parse_echo_port(argc, argv);
   bench::prepare_echo_process();
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
-  int signal_fd = ::signalfd(-1, &mask, SFD_CLOEXEC);
+  int signal_fd = bench::raw::stop_signals_fd();
 
-  // Every connection has one operation in flight, so a burst can complete more of them than a
-  // default-sized CQ holds: make the CQ large (the kernel buffers overflow anyway, slowly).
-  io_uring_params p{};
-  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
-  p.cq_entries = 16384;
-  if (io_uring_queue_init_params(1024, &ring, &p) < 0) {
-    p = io_uring_params{};
-    p.flags = IORING_SETUP_CQSIZE;
-    p.cq_entries = 16384;
-    if (int r = io_uring_queue_init_params(1024, &ring, &p); r < 0) {
-      std::fprintf(stderr, "io_uring_queue_init: %s\n", std::strerror(-r));
-      return 1;
-    }
-  }
-
-  int listen_fd = listen_on(port);
+  bench::raw::init_ring();
+  int listen_fd = bench::raw::listen_on(port);
   start_accept(listen_fd);
   signalfd_siginfo siginfo;
   io_uring_sqe* sqe = get_sqe();

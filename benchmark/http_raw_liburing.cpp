@@ -5,6 +5,7 @@
 // close is not looked at; requests with bodies are not supported). One io_uring_submit_and_wait
 // per loop turn, SIGTERM/SIGINT through a signalfd read, as echo_raw_liburing.cpp.
 #include "http_common.hpp"
+#include "raw_ring.hpp"
 
 #include <liburing.h>
 
@@ -57,16 +58,8 @@ unsigned count_requests(connection* c, const char* p, std::size_t n) {
   return requests;
 }
 
-io_uring ring;
-
-io_uring_sqe* get_sqe() {
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-  while (sqe == nullptr) { // SQ full: hand what we have to the kernel, then retry
-    io_uring_submit(&ring);
-    sqe = io_uring_get_sqe(&ring);
-  }
-  return sqe;
-}
+using bench::raw::get_sqe;
+using bench::raw::ring;
 
 void set_data(io_uring_sqe* sqe, connection* c, op o) {
   io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(c) | o);
@@ -108,25 +101,6 @@ void close_connection(connection* c) {
   delete c;
 }
 
-int listen_on(unsigned short port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(fd, SOMAXCONN) != 0) {
-    std::perror("bind/listen");
-    std::exit(1);
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  bench::print_echo_port(ntohs(addr.sin_port));
-  return fd;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -136,28 +110,10 @@ int main(int argc, char** argv) {
     std::memcpy(responses + i * bench::http_canned_response.size(),
                 bench::http_canned_response.data(), bench::http_canned_response.size());
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
-  int signal_fd = ::signalfd(-1, &mask, SFD_CLOEXEC);
+  int signal_fd = bench::raw::stop_signals_fd();
 
-  // One operation in flight per connection: a large CQ, as in echo_raw_liburing.cpp.
-  io_uring_params p{};
-  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
-  p.cq_entries = 16384;
-  if (io_uring_queue_init_params(1024, &ring, &p) < 0) {
-    p = io_uring_params{};
-    p.flags = IORING_SETUP_CQSIZE;
-    p.cq_entries = 16384;
-    if (int r = io_uring_queue_init_params(1024, &ring, &p); r < 0) {
-      std::fprintf(stderr, "io_uring_queue_init: %s\n", std::strerror(-r));
-      return 1;
-    }
-  }
-
-  int listen_fd = listen_on(port);
+  bench::raw::init_ring();
+  int listen_fd = bench::raw::listen_on(port);
   start_accept(listen_fd);
   signalfd_siginfo siginfo;
   io_uring_sqe* sqe = get_sqe();
