@@ -8,6 +8,8 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <fcntl.h>
 #include <string>
 #include <unistd.h>
@@ -167,9 +169,12 @@ struct big_sparse_file {
 struct ealready_result {
   bool orphaned = false; // handler ran with operation_aborted and an empty buffer
   bool buffer_alive_at_handler = false;
+  bool cancelled_before_copy = false; // aborted with the buffer back: the worker had not started
+  bool completed = false;             // the read finished before the cancel went in
 };
 
-ealready_result terminal_cancel_of_running_read(ct type) {
+// `delay`: when the cancel is emitted; the worker must be copying by then (see the retry below).
+ealready_result terminal_cancel_of_running_read(ct type, std::chrono::milliseconds delay) {
   io_context ctx;
   big_sparse_file file;
   asio::cancellation_signal sig;
@@ -184,6 +189,9 @@ ealready_result terminal_cancel_of_running_read(ct type) {
                              sig.slot(), [&](error_code ec, std::size_t n, tracked_buffer b) {
                                ++calls;
                                r.orphaned = ec == asio::error::operation_aborted && b.empty();
+                               r.cancelled_before_copy =
+                                   ec == asio::error::operation_aborted && !b.empty();
+                               r.completed = !ec;
                                // Orphaned: the kernel still writes into the buffer, so it is alive
                                // (in the op block), not destroyed and not handed back.
                                r.buffer_alive_at_handler = asio_uring::test::stats().live == 1;
@@ -191,7 +199,7 @@ ealready_result terminal_cancel_of_running_read(ct type) {
                                  BOOST_TEST(n == big_sparse_file::size);
                              }));
   });
-  asio_uring::steady_timer t(ctx, 3ms); // the worker is copying by now
+  asio_uring::steady_timer t(ctx, delay);
   t.async_wait([&](error_code) { sig.emit(type); });
   asio_uring::test::run_bounded(ctx);
   BOOST_TEST(calls == 1);
@@ -204,14 +212,24 @@ ealready_result terminal_cancel_of_running_read(ct type) {
 // at once, the buffer stays in the op block and is destroyed at the final CQE (the tracked
 // buffer fails the test if it is destroyed while the SQE may still write into it).
 BOOST_AUTO_TEST_CASE(terminal_cancel_answered_ealready_orphans_the_buffer) {
-  int orphaned = 0;
-  for (int attempt = 0; attempt < 20 && orphaned < 3; ++attempt) {
-    ealready_result r = terminal_cancel_of_running_read(ct::terminal);
+  // The cancel must land while an io-wq worker copies. On a loaded machine the worker may not
+  // have started yet (the cancel removes it from the queue: aborted, buffer back) or may have
+  // finished: the delay adapts until the EALREADY path has been seen three times.
+  int orphaned = 0, attempts = 0;
+  auto delay = 3ms;
+  for (; attempts < 60 && orphaned < 3; ++attempts) {
+    ealready_result r = terminal_cancel_of_running_read(ct::terminal, delay);
     if (r.orphaned) {
       ++orphaned;
       BOOST_TEST(r.buffer_alive_at_handler);
+    } else if (r.cancelled_before_copy) {
+      delay = std::min(delay * 2, 200ms);
+    } else if (r.completed) {
+      delay = std::max(delay / 2, 1ms);
     }
   }
+  BOOST_TEST_MESSAGE("EALREADY seen " << orphaned << " times in " << attempts
+                                      << " attempts, last delay " << delay.count() << " ms");
   BOOST_TEST(orphaned >= 3, "EALREADY path observed " << orphaned << " times");
 }
 
@@ -219,7 +237,7 @@ BOOST_AUTO_TEST_CASE(terminal_cancel_answered_ealready_orphans_the_buffer) {
 BOOST_AUTO_TEST_CASE(partial_and_total_cancel_answered_ealready_wait_for_the_result) {
   for (ct type : {ct::partial, ct::total})
     for (int attempt = 0; attempt < 3; ++attempt) {
-      ealready_result r = terminal_cancel_of_running_read(type);
+      ealready_result r = terminal_cancel_of_running_read(type, 3ms);
       BOOST_TEST(!r.orphaned);
     }
 }
