@@ -1,6 +1,7 @@
 // The run loop: queues, CQE dispatch, cancellation bridge, block pool and the shutdown drain.
 #include <asio_uring/detail/scheduler.hpp>
 
+#include <asio_uring/detail/scheduler_probe.hpp>
 #include <asio_uring/detail/socket_state.hpp>
 
 #include "invariant_check.hpp"
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <sys/uio.h>
 #include <new>
@@ -302,7 +304,9 @@ std::uint16_t scheduler::register_buf_ring(void* addr, unsigned entries) {
     else if (rc == -EINVAL)
       what += " (EINVAL): this kernel has no buffer rings (Linux 5.19+ needed)";
     else if (rc == -ENOMEM)
-      what += " (ENOMEM): raise `ulimit -l` (RLIMIT_MEMLOCK) or use fewer buffers";
+      what += " (ENOMEM): the kernel could not allocate or pin the ring's memory (pinned "
+              "memory counts against RLIMIT_MEMLOCK). Remedy: raise `ulimit -l` (or "
+              "LimitMEMLOCK= for a systemd service), or use fewer buffers";
     throw boost::system::system_error(
         boost::system::error_code(-rc, boost::system::system_category()), what);
   }
@@ -1198,6 +1202,64 @@ void scheduler::shutdown() {
       break;
     op->destroy();
   }
+}
+
+// ---- test access: the state machine on a ring the kernel never sees -------------------------
+
+scheduler_probe::scheduler_probe(scheduler& s) : s_(s), frame_(nullptr) {
+  ring_state& r = *s.ring_;
+  if (r.enabled || s.ever_ran_.load() || s.running_.load())
+    throw std::logic_error("scheduler_probe: the context must never have run");
+  cursor_ = r.ring.sq.sqe_tail;
+  frame_ = new run_frame{&s, top_frame};
+  top_frame = static_cast<run_frame*>(frame_);
+}
+
+scheduler_probe::~scheduler_probe() {
+  auto* f = static_cast<run_frame*>(frame_);
+  top_frame = f->prev;
+  delete f;
+}
+
+std::vector<scheduler_probe::prepared_sqe> scheduler_probe::take_prepared() {
+  io_uring& ring = s_.ring_->ring;
+  std::vector<prepared_sqe> out;
+  for (; cursor_ != ring.sq.sqe_tail; ++cursor_) {
+    const io_uring_sqe& sqe = ring.sq.sqes[cursor_ & *ring.sq.kring_mask];
+    out.push_back({sqe.user_data, sqe.opcode});
+  }
+  return out;
+}
+
+void scheduler_probe::deliver(std::uint64_t user_data, int res, unsigned flags) {
+  bool invoked = false;
+  s_.handle_cqe(user_data, res, flags, invoked);
+  run_queued();
+}
+
+void scheduler_probe::run_queued() {
+  while (scheduler_operation* op = s_.local_.pop())
+    op->complete(s_);
+}
+
+void scheduler_probe::arrives_during_shutdown(std::uint64_t user_data, int res, unsigned flags) {
+  io_uring_cqe c{};
+  c.user_data = user_data;
+  c.res = res;
+  c.flags = flags;
+  s_.ring_->stash.push_back(c);
+}
+
+std::size_t scheduler_probe::shutdown() {
+  s_.shutdown();
+  return s_.abandoned_;
+}
+
+std::size_t scheduler_probe::blocks_started_not_freed() const noexcept {
+  std::size_t n = 0;
+  for (op_block* op = s_.live_; op; op = op->live_next_)
+    ++n;
+  return n;
 }
 
 } // namespace asio_uring::detail

@@ -110,6 +110,7 @@ public:
 private:
   friend class op_block;
   friend struct ring_state;
+  friend class scheduler_probe;
   static constexpr std::size_t block_granule = 64;
   static constexpr std::size_t block_classes = 32;         // pooled up to 2 KiB
   static constexpr std::uint32_t max_cached_blocks = 4096; // per size class
