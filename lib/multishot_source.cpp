@@ -110,6 +110,12 @@ void multishot_source::cancel_waiters(scheduler& s, bool closing) noexcept {
   while (scheduler_operation* w = waiters_.pop())
     s.complete_parked_later(static_cast<op_block*>(w), -ECANCELED, 0);
   if (closing) {
+    // Kept results go back now (buffers to the ring other sockets share, accepted fds closed),
+    // not when the kernel's last CQE for this source comes.
+    for (; head_ < results_.size(); ++head_)
+      discard_result(results_[head_].res, results_[head_].flags);
+    results_.clear();
+    head_ = 0;
     if (starved_)
       ring_->remove_starved(this);
     starved_ = false;
