@@ -6,6 +6,7 @@
 #include <linux/io_uring.h>
 
 #include <atomic>
+#include <cstring>
 #include <cstdint>
 #include <mutex>
 #include <sys/socket.h>
@@ -35,7 +36,13 @@ registry& reg() {
   return *r;
 }
 std::atomic<std::size_t> violations{0};
+std::atomic<std::size_t> damaged_blocks{0};
+constexpr unsigned char canary = 0xC5;
 } // namespace
+
+std::size_t canary_damaged_blocks() noexcept {
+  return damaged_blocks.load();
+}
 
 bool invariant_checks_enabled() noexcept {
   return true;
@@ -122,6 +129,20 @@ void on_free(const op_block* op) noexcept {
     }
 }
 
+void fill_canary(void* block, std::size_t size) noexcept {
+  std::memset(static_cast<unsigned char*>(block) + sizeof(void*), canary, size - sizeof(void*));
+}
+
+void check_canary(const void* block, std::size_t size) noexcept {
+  const auto* p = static_cast<const unsigned char*>(block);
+  for (std::size_t i = sizeof(void*); i < size; ++i)
+    if (p[i] != canary) {
+      ++damaged_blocks;
+      ++violations;
+      return;
+    }
+}
+
 } // namespace invariant
 
 #else
@@ -135,10 +156,15 @@ bool kernel_may_access(const void*, std::size_t) noexcept {
 std::size_t invariant_violations() noexcept {
   return 0;
 }
+std::size_t canary_damaged_blocks() noexcept {
+  return 0;
+}
 namespace invariant {
 void on_submit(const op_block*) noexcept {}
 void on_final_cqe(const op_block*) noexcept {}
 void on_free(const op_block*) noexcept {}
+void fill_canary(void*, std::size_t) noexcept {}
+void check_canary(const void*, std::size_t) noexcept {}
 } // namespace invariant
 
 #endif

@@ -134,11 +134,11 @@ scheduler::scheduler(boost::asio::execution_context& ctx, const io_context_optio
       ring_(std::make_unique<ring_state>(opts)) {}
 
 scheduler::~scheduler() {
-  for (void*& head : free_blocks_)
-    while (head) {
-      void* next = *static_cast<void**>(head);
+  for (std::size_t cls = 0; cls < block_classes; ++cls)
+    while (void* head = free_blocks_[cls]) {
+      free_blocks_[cls] = *static_cast<void**>(head);
+      invariant::check_canary(head, (cls + 1) * block_granule);
       ::operator delete(head);
-      head = next;
     }
 }
 
@@ -153,6 +153,7 @@ void* scheduler::allocate_block(std::size_t size) {
     if (void* p = free_blocks_[cls]) {
       free_blocks_[cls] = *static_cast<void**>(p);
       --free_counts_[cls];
+      invariant::check_canary(p, size); // nothing wrote into it while it was free
       return p;
     }
   return ::operator new(size);
@@ -169,6 +170,7 @@ void scheduler::deallocate_block(void* p, std::size_t size) noexcept {
     return;
   }
   *static_cast<void**>(p) = free_blocks_[cls];
+  invariant::fill_canary(p, size);
   free_blocks_[cls] = p;
   ++free_counts_[cls];
 }
@@ -1138,6 +1140,8 @@ void scheduler::handle_cqes_at_shutdown() {
 }
 
 void scheduler::shutdown() {
+  if (shutting_down_) // io_context::shutdown() then the destructor
+    return;
   {
     // Detach from the owning thread's exit hook. Taking the lock also waits for an exit drain
     // already under way; it is not held below, where destroying handlers may run anything.

@@ -80,6 +80,12 @@ public:
   bool stopped() const noexcept { return impl_.stopped(); }
   void restart() noexcept { impl_.restart(); }
 
+  /// What the destructor does, now: cancels every operation, drains their CQEs, then destroys
+  /// every handler without invoking it (a coroutine frame holding a borrowed buffer goes only
+  /// after its op's final CQE). The context cannot run again; abandoned_operations() then
+  /// says how many operations were leaked on purpose.
+  void shutdown() { boost::asio::execution_context::shutdown(); }
+
   /// Operations whose final CQE never came within options::drain_timeout at shutdown: their
   /// memory was leaked on purpose, never freed while the kernel might still write it.
   std::size_t abandoned_operations() const noexcept { return impl_.abandoned_operations(); }
