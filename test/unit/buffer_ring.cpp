@@ -185,6 +185,35 @@ BOOST_AUTO_TEST_CASE(ring_receives_on_many_sockets_share_one_ring) {
   BOOST_TEST(done == 20);
 }
 
+// 200 connections wait on a ring of 8 buffers: waiting takes none (the kernel picks one when
+// data arrives), so all 200 are served, the ring running dry and re-arming on the way.
+BOOST_AUTO_TEST_CASE(idle_receives_on_many_sockets_hold_no_buffer) {
+  asio_uring::io_context ctx;
+  asio_uring::buffer_ring ring(ctx, 8, 512);
+  std::vector<std::pair<tcp::socket, tcp::socket>> pairs;
+  for (int i = 0; i < 200; ++i)
+    pairs.push_back(connected_pair(ctx));
+  int done = 0;
+  for (int i = 0; i < 200; ++i)
+    pairs[i].first.async_receive(ring,
+                                 [&, i](boost::system::error_code ec, asio_uring::ring_buffer buf) {
+                                   BOOST_TEST(!ec);
+                                   BOOST_TEST(as_string(buf) == "from " + std::to_string(i));
+                                   ++done;
+                                 });
+  ctx.poll(); // every receive is armed and waiting
+  BOOST_TEST(ring.in_use() == 0u);
+  BOOST_TEST(done == 0);
+  for (int i = 0; i < 200; ++i) {
+    std::string s = "from " + std::to_string(i);
+    pairs[i].second.send(asio::buffer(s));
+  }
+  ctx.restart();
+  run_bounded(ctx);
+  BOOST_TEST(done == 200);
+  BOOST_TEST(ring.in_use() == 0u);
+}
+
 BOOST_FIXTURE_TEST_CASE(send_zc_hands_buffer_back_after_notification, tracked_fixture) {
   asio_uring::io_context ctx;
   auto [a, b] = connected_pair(ctx);
