@@ -16,6 +16,9 @@ namespace asio_uring::detail {
 
 namespace {
 
+constexpr const char* out_of_fds = ": out of file descriptors (RLIMIT_NOFILE). Remedy: raise "
+                                   "`ulimit -n` or close descriptors";
+
 std::string setup_failure_message(int err) {
   std::string m = "asio_uring::io_context: io_uring_setup failed";
   switch (err) {
@@ -35,7 +38,7 @@ std::string setup_failure_message(int err) {
                "io_context::options::entries";
   case EMFILE:
   case ENFILE:
-    return m + ": out of file descriptors. Remedy: raise `ulimit -n` or close descriptors";
+    return m + out_of_fds;
   case EINVAL:
     return m + " (EINVAL): the kernel rejected the ring parameters even without optional "
                "flags. Remedy: use a power-of-two io_context::options::entries <= 32768";
@@ -53,8 +56,13 @@ std::string setup_failure_message(int err) {
 
 ring_state::ring_state(const io_context_options& opts) : opts_(opts) {
   wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd < 0)
-    throw_errno(errno, "asio_uring::io_context: eventfd");
+  if (wake_fd < 0) {
+    int err = errno;
+    throw boost::system::system_error(
+        boost::system::error_code(err, boost::system::system_category()),
+        std::string("asio_uring::io_context: creating its eventfd failed") +
+            (err == EMFILE || err == ENFILE ? out_of_fds : ""));
+  }
   try {
     setup();
   } catch (...) {

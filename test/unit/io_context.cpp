@@ -1,4 +1,5 @@
 // io_context: Asio's run/poll/stop semantics, ring setup, threading rules, setup failures.
+#include "child_process.hpp"
 #include "fixtures.hpp"
 
 #include <asio_uring.hpp>
@@ -13,11 +14,8 @@
 #include <memory>
 #include <vector>
 #include <cstring>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <stdexcept>
 #include <string>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
@@ -240,19 +238,7 @@ namespace {
 // `err`; returns what the child reported.
 asio_uring::test::child_result run_with_io_uring_denied(int err) {
   return asio_uring::test::expect_error_in_child(
-      err,
-      [err] {
-        sock_filter filter[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K,
-                     SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA)),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
-        return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-               ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
-      },
+      err, [err] { return asio_uring::test::fail_syscall_with(__NR_io_uring_setup, err); },
       [] { ::io_context ctx; });
 }
 } // namespace

@@ -77,6 +77,8 @@ struct deferred_cancel {
 };
 
 struct stress {
+  stress(asio_uring::io_context& c, std::uint64_t seed, std::uint64_t n)
+      : ctx(c), rng(seed), target(n) {}
   asio_uring::io_context& ctx;
   std::mt19937_64 rng;
   std::uint64_t target;
@@ -699,7 +701,7 @@ BOOST_FIXTURE_TEST_CASE(randomised_cancellation_over_every_op_kind,
   temp_pattern_file file;
   auto t0 = std::chrono::steady_clock::now();
   auto ctx = std::make_unique<asio_uring::io_context>();
-  stress s{*ctx, std::mt19937_64(seed), target};
+  stress s(*ctx, seed, target);
   asio_uring::buffer_ring ring(*ctx, 64, 4096);
   {
     std::vector<std::unique_ptr<lane>> lanes;
