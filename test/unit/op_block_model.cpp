@@ -505,8 +505,8 @@ private:
            " gated " + std::to_string(op.gated) + " live " + std::to_string(op.handler_live) +
            " produced " + std::to_string(op.final_produced) + " delivered " +
            std::to_string(op.final_delivered) + " running " + std::to_string(op.running) +
-           " cancels " + std::to_string(op.cancels_pending) + " freed " +
-           std::to_string(op.freed) + "]";
+           " cancels " + std::to_string(op.cancels_pending) + " freed " + std::to_string(op.freed) +
+           "]";
   }
 
   void check_handlers(int step) {
