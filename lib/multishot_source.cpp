@@ -38,6 +38,8 @@ multishot_source::multishot_source(scheduler& s, kind k, int fd,
       fd_(fd), ring_(std::move(ring)) {}
 
 multishot_source::~multishot_source() {
+  if (starved_) // whichever way it goes (close, socket destroyed, last CQE), not left listed
+    ring_->remove_starved(this);
   for (; head_ < results_.size(); ++head_)
     discard_result(results_[head_].res, results_[head_].flags);
 }
@@ -140,6 +142,8 @@ void multishot_source::deliver(scheduler& s, int res, unsigned flags, bool final
   if (flags & IORING_CQE_F_BUFFER)
     ring_->handed_out.fetch_add(1, std::memory_order_relaxed);
   if (final && res == -ENOBUFS) { // the ring ran dry: wait for buffers, report nothing
+    if (detached_)
+      return; // closed: it is freed with this CQE, never re-armed
     starved_ = true;
     ring_->add_starved(this);
     return;
