@@ -204,18 +204,38 @@ protected:
   stress& s_;
 };
 
-// ---- streams: TCP, Unix, TCP with buffer-ring receives -------------------------------------
+// Two connected sockets: `a_` receives (flow `in_`), `b_` sends (flow `out_`). After a close or
+// destruction, once both flows are idle, a new pair and both flows again.
+void connect_sockets(asio_uring::io_context& ctx, asio_uring::ip::tcp::socket& a,
+                     asio_uring::ip::tcp::socket& b) {
+  auto [x, y] = asio_uring::test::connected_pair(ctx);
+  a = std::move(x);
+  b = std::move(y);
+}
+void connect_sockets(asio_uring::io_context&, asio_uring::ip::udp::socket& a,
+                     asio_uring::ip::udp::socket& b) {
+  using asio_uring::ip::udp;
+  udp::endpoint lo(asio::ip::address_v4::loopback(), 0);
+  a.open(udp::v4());
+  a.bind(lo);
+  b.open(udp::v4());
+  b.bind(lo);
+  a.connect(b.local_endpoint());
+  b.connect(a.local_endpoint());
+}
+template <class Socket>
+void connect_sockets(asio_uring::io_context&, Socket& a, Socket& b) {
+  asio_uring::local::connect_pair(a, b);
+}
 
 template <class Socket>
-class stream_lane final : public lane {
+class socket_pair_lane : public lane {
 public:
-  stream_lane(stress& s, op_kind k, asio_uring::buffer_ring* ring)
-      : lane(s), kind_(k), ring_(ring) {}
-
+  socket_pair_lane(stress& s, op_kind k) : lane(s), kind_(k) {}
   void start() override {
     open();
-    read_next();
-    write_next();
+    in_next();
+    out_next();
   }
   void close_all() override {
     if (a_)
@@ -224,31 +244,25 @@ public:
       b_->close();
   }
 
-private:
+protected:
+  virtual void in_next() = 0;
+  virtual void out_next() = 0;
+  virtual void on_open() = 0; // a new pair: the per-connection state starts again
+
   void open() {
     a_.emplace(s_.ctx);
     b_.emplace(s_.ctx);
-    if constexpr (std::is_same_v<Socket, asio_uring::ip::tcp::socket>) {
-      auto [x, y] = asio_uring::test::connected_pair(s_.ctx);
-      *a_ = std::move(x);
-      *b_ = std::move(y);
-    } else {
-      asio_uring::local::connect_pair(*a_, *b_);
-    }
-    read_off_ = write_off_ = 0;
+    connect_sockets(s_.ctx, *a_, *b_);
+    on_open();
     ++generation_;
     ++s_.restarts;
   }
-
-  // Both flows idle after a close or destruction: a new connection, both flows again.
   void maybe_reopen() {
-    if (reader_.current || writer_.current || !s_.more())
+    if (in_.current || out_.current || !s_.more())
       return;
-    open();
-    read_next();
-    write_next();
+    start();
   }
-
+  // cancel() on one end, or close / destroy both: true if the pair is gone.
   bool disrupt() {
     switch (object_event()) {
     case object_cancel:
@@ -266,8 +280,29 @@ private:
       return false;
     }
   }
-
   bool usable() const { return a_ && b_ && a_->is_open() && b_->is_open(); }
+
+  op_kind kind_;
+  std::optional<Socket> a_, b_;
+  flow in_, out_;
+  std::uint64_t generation_ = 0;
+};
+
+// ---- streams: TCP, Unix, TCP with buffer-ring receives -------------------------------------
+
+template <class Socket>
+class stream_lane final : public socket_pair_lane<Socket> {
+  using base = socket_pair_lane<Socket>;
+  using base::a_, base::b_, base::s_, base::kind_, base::generation_, base::usable,
+      base::maybe_reopen, base::disrupt, base::in_, base::out_;
+
+public:
+  stream_lane(stress& s, op_kind k, asio_uring::buffer_ring* ring) : base(s, k), ring_(ring) {}
+
+private:
+  void on_open() override { read_off_ = write_off_ = 0; }
+  void in_next() override { read_next(); }
+  void out_next() override { write_next(); }
 
   void check(const std::byte* p, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i)
@@ -294,19 +329,19 @@ private:
   void read_next() {
     if (!s_.more() || !usable())
       return maybe_reopen();
-    std::uint64_t id = s_.begin(reader_, kind_);
+    std::uint64_t id = s_.begin(in_, kind_);
     std::uint64_t gen = generation_;
     if (ring_) {
-      a_->async_receive(
-          *ring_, token(s_, reader_, id, [this, gen](error_code ec, asio_uring::ring_buffer b) {
-            if (!ec && gen == generation_)
-              check(b.data(), b.size());
-            after_read(gen, ec);
-          }));
+      a_->async_receive(*ring_,
+                        token(s_, in_, id, [this, gen](error_code ec, asio_uring::ring_buffer b) {
+                          if (!ec && gen == generation_)
+                            check(b.data(), b.size());
+                          after_read(gen, ec);
+                        }));
     } else if (s_.chance(60)) {
       a_->async_read_some(
           tracked_buffer(1 + static_cast<std::size_t>(s_.pick(2048))),
-          token(s_, reader_, id, [this, gen](error_code ec, std::size_t n, tracked_buffer b) {
+          token(s_, in_, id, [this, gen](error_code ec, std::size_t n, tracked_buffer b) {
             if (b.empty())
               ++s_.data_errors; // sockets never orphan: the buffer always comes back
             if (!ec && gen == generation_)
@@ -316,13 +351,13 @@ private:
     } else {
       std::size_t n = 1 + static_cast<std::size_t>(s_.pick(static_cast<int>(rbuf_.size())));
       a_->async_read_some(asio::buffer(rbuf_.data(), n),
-                          token(s_, reader_, id, [this, gen](error_code ec, std::size_t got) {
+                          token(s_, in_, id, [this, gen](error_code ec, std::size_t got) {
                             if (!ec && gen == generation_)
                               check(rbuf_.data(), got);
                             after_read(gen, ec);
                           }));
     }
-    s_.maybe_cancel_slot(reader_, id);
+    s_.maybe_cancel_slot(in_, id);
     if (disrupt())
       return;
   }
@@ -341,7 +376,7 @@ private:
   void write_next() {
     if (!s_.more() || !usable())
       return maybe_reopen();
-    std::uint64_t id = s_.begin(writer_, kind_);
+    std::uint64_t id = s_.begin(out_, kind_);
     std::uint64_t gen = generation_;
     std::size_t n = 1 + static_cast<std::size_t>(s_.pick(1500));
     int how = s_.pick(10);
@@ -351,7 +386,7 @@ private:
         b.data()[i] = pattern(write_off_ + i);
       b_->async_write_some(
           std::move(b),
-          token(s_, writer_, id, [this, gen](error_code ec, std::size_t m, tracked_buffer back) {
+          token(s_, out_, id, [this, gen](error_code ec, std::size_t m, tracked_buffer back) {
             if (back.empty())
               ++s_.data_errors;
             after_write(gen, ec, m);
@@ -362,7 +397,7 @@ private:
         b.data()[i] = pattern(write_off_ + i);
       b_->async_send_zc(
           std::move(b),
-          token(s_, writer_, id, [this, gen](error_code ec, std::size_t m, tracked_buffer back) {
+          token(s_, out_, id, [this, gen](error_code ec, std::size_t m, tracked_buffer back) {
             if (back.empty())
               ++s_.data_errors;
             after_write(gen, ec, m);
@@ -372,19 +407,16 @@ private:
       for (std::size_t i = 0; i < n; ++i)
         wbuf_[i] = pattern(write_off_ + i);
       b_->async_write_some(asio::buffer(wbuf_.data(), n),
-                           token(s_, writer_, id, [this, gen](error_code ec, std::size_t m) {
+                           token(s_, out_, id, [this, gen](error_code ec, std::size_t m) {
                              after_write(gen, ec, m);
                            }));
     }
-    s_.maybe_cancel_slot(writer_, id);
+    s_.maybe_cancel_slot(out_, id);
     disrupt();
   }
 
-  op_kind kind_;
   asio_uring::buffer_ring* ring_;
-  std::optional<Socket> a_, b_; // a reads, b writes
-  flow reader_, writer_;
-  std::uint64_t read_off_ = 0, write_off_ = 0, generation_ = 0;
+  std::uint64_t read_off_ = 0, write_off_ = 0;
   std::array<std::byte, 2048> rbuf_{};
   std::array<std::byte, 2048> wbuf_{};
 };
@@ -392,66 +424,18 @@ private:
 // ---- datagrams: UDP and Unix datagram sockets ------------------------------------------------
 
 template <class Socket>
-class datagram_lane final : public lane {
+class datagram_lane final : public socket_pair_lane<Socket> {
+  using base = socket_pair_lane<Socket>;
+  using base::a_, base::b_, base::s_, base::kind_, base::generation_, base::usable,
+      base::maybe_reopen, base::disrupt, base::in_, base::out_;
+
 public:
-  datagram_lane(stress& s, op_kind k) : lane(s), kind_(k) {}
-  void start() override {
-    open();
-    receive_next();
-    send_next();
-  }
-  void close_all() override {
-    if (a_)
-      a_->close();
-    if (b_)
-      b_->close();
-  }
+  using base::base;
 
 private:
-  void open() {
-    a_.emplace(s_.ctx);
-    b_.emplace(s_.ctx);
-    if constexpr (std::is_same_v<Socket, asio_uring::ip::udp::socket>) {
-      using asio_uring::ip::udp;
-      udp::endpoint lo(asio::ip::address_v4::loopback(), 0);
-      a_->open(udp::v4());
-      a_->bind(lo);
-      b_->open(udp::v4());
-      b_->bind(lo);
-      a_->connect(b_->local_endpoint());
-      b_->connect(a_->local_endpoint());
-    } else {
-      asio_uring::local::connect_pair(*a_, *b_);
-    }
-    last_seq_ = 0;
-    ++generation_;
-    ++s_.restarts;
-  }
-  bool usable() const { return a_ && b_ && a_->is_open() && b_->is_open(); }
-  void maybe_reopen() {
-    if (receiver_.current || sender_.current || !s_.more())
-      return;
-    open();
-    receive_next();
-    send_next();
-  }
-  bool disrupt() {
-    switch (object_event()) {
-    case object_cancel:
-      (s_.chance(50) ? *a_ : *b_).cancel();
-      return false;
-    case object_close:
-      a_->close();
-      b_->close();
-      return true;
-    case object_destroy:
-      a_.reset();
-      b_.reset();
-      return true;
-    default:
-      return false;
-    }
-  }
+  void on_open() override { last_seq_ = 0; }
+  void in_next() override { receive_next(); }
+  void out_next() override { send_next(); }
 
   // A datagram: 8-byte sequence number, then the pattern from that number.
   void check(const std::byte* p, std::size_t n) {
@@ -484,32 +468,32 @@ private:
   void receive_next() {
     if (!s_.more() || !usable())
       return maybe_reopen();
-    std::uint64_t id = s_.begin(receiver_, kind_);
+    std::uint64_t id = s_.begin(in_, kind_);
     std::uint64_t gen = generation_;
     if (s_.chance(60)) {
       a_->async_receive(
           tracked_buffer(2048),
-          token(s_, receiver_, id, [this, gen](error_code ec, std::size_t n, tracked_buffer b) {
+          token(s_, in_, id, [this, gen](error_code ec, std::size_t n, tracked_buffer b) {
             if (!ec && gen == generation_)
               check(b.data(), n);
             after(gen, ec, true);
           }));
     } else {
       a_->async_receive(asio::buffer(rbuf_),
-                        token(s_, receiver_, id, [this, gen](error_code ec, std::size_t n) {
+                        token(s_, in_, id, [this, gen](error_code ec, std::size_t n) {
                           if (!ec && gen == generation_)
                             check(rbuf_.data(), n);
                           after(gen, ec, true);
                         }));
     }
-    s_.maybe_cancel_slot(receiver_, id);
+    s_.maybe_cancel_slot(in_, id);
     disrupt();
   }
 
   void send_next() {
     if (!s_.more() || !usable())
       return maybe_reopen();
-    std::uint64_t id = s_.begin(sender_, kind_);
+    std::uint64_t id = s_.begin(out_, kind_);
     std::uint64_t gen = generation_;
     std::size_t n = 8 + static_cast<std::size_t>(s_.pick(512));
     tracked_buffer b(n);
@@ -518,17 +502,14 @@ private:
     for (std::size_t i = sizeof seq; i < n; ++i)
       b.data()[i] = pattern(seq + i);
     b_->async_send(std::move(b),
-                   token(s_, sender_, id, [this, gen](error_code ec, std::size_t, tracked_buffer) {
+                   token(s_, out_, id, [this, gen](error_code ec, std::size_t, tracked_buffer) {
                      after(gen, ec, false);
                    }));
-    s_.maybe_cancel_slot(sender_, id);
+    s_.maybe_cancel_slot(out_, id);
     disrupt();
   }
 
-  op_kind kind_;
-  std::optional<Socket> a_, b_; // a receives, b sends
-  flow receiver_, sender_;
-  std::uint64_t last_seq_ = 0, send_seq_ = 0, generation_ = 0;
+  std::uint64_t last_seq_ = 0, send_seq_ = 0;
   std::array<std::byte, 2048> rbuf_{};
 };
 
