@@ -159,14 +159,6 @@ std::size_t invariant_violations() noexcept {
 std::size_t canary_damaged_blocks() noexcept {
   return 0;
 }
-namespace invariant {
-void on_submit(const op_block*) noexcept {}
-void on_final_cqe(const op_block*) noexcept {}
-void on_free(const op_block*) noexcept {}
-void fill_canary(void*, std::size_t) noexcept {}
-void check_canary(const void*, std::size_t) noexcept {}
-} // namespace invariant
-
 #endif
 
 } // namespace asio_uring::detail

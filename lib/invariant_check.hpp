@@ -5,6 +5,8 @@
 
 namespace asio_uring::detail::invariant {
 
+#ifdef ASIO_URING_INVARIANT_CHECKS
+
 /// Records what an SQE about to be submitted for `op` points at.
 void on_submit(const op_block* op) noexcept;
 /// The op's final CQE arrived: the kernel is done with its memory.
@@ -16,5 +18,15 @@ void fill_canary(void* block, std::size_t size) noexcept;
 /// A cached block is taken or released: a damaged canary means something (the kernel, for an
 /// op freed too early) wrote into it while it was free. Counted as a violation.
 void check_canary(const void* block, std::size_t size) noexcept;
+
+#else // nothing on the op path of a build without the checks
+
+inline void on_submit(const op_block*) noexcept {}
+inline void on_final_cqe(const op_block*) noexcept {}
+inline void on_free(const op_block*) noexcept {}
+inline void fill_canary(void*, std::size_t) noexcept {}
+inline void check_canary(const void*, std::size_t) noexcept {}
+
+#endif
 
 } // namespace asio_uring::detail::invariant
