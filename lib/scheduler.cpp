@@ -1240,7 +1240,7 @@ std::vector<scheduler_probe::prepared_sqe> scheduler_probe::take_prepared() {
   std::vector<prepared_sqe> out;
   for (; cursor_ != ring.sq.sqe_tail; ++cursor_) {
     const io_uring_sqe& sqe = ring.sq.sqes[cursor_ & *ring.sq.kring_mask];
-    out.push_back({sqe.user_data, sqe.opcode});
+    out.push_back({sqe.user_data, sqe.opcode, sqe.flags, sqe.addr, sqe.timeout_flags});
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -48,5 +49,7 @@ int main(int argc, char** argv) {
   std::cout << "beast_hello: http://127.0.0.1:" << acceptor.local_endpoint().port() << "/"
             << std::endl;
   asio::co_spawn(ctx, listen(acceptor), asio::detached);
+  asio_uring::signal_set signals(ctx, SIGINT, SIGTERM); // Ctrl-C: a clean exit
+  signals.async_wait([&](auto, int) { ctx.stop(); });
   ctx.run();
 }

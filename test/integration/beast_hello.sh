@@ -26,3 +26,21 @@ if [[ "$out" != "$expected" ]]; then
   exit 1
 fi
 echo "ok: two requests over one connection"
+
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+trap 'rm -rf "$work"' EXIT
+[[ $rc -eq 0 ]] || { echo "FAIL: exit status $rc after SIGTERM: $(cat "$work/out")" >&2; exit 1; }
+echo "ok: SIGTERM -> exit 0"
+
+# The README shows this example whole: the two must not drift apart.
+readme="$(dirname "${BASH_SOURCE[0]}")/../../README.md"
+example="$(dirname "${BASH_SOURCE[0]}")/../../example/beast_hello/beast_hello.cpp"
+if ! diff <(sed -n '/^#include <asio_uring.hpp>/,/^```/p' "$readme" | grep -v '^```' | grep -v '^$') \
+  <(grep -v '^//' "$example" | grep -v '^$') > "$work/diff"; then
+  echo "FAIL: README's Beast server differs from example/beast_hello:" >&2
+  cat "$work/diff" >&2
+  exit 1
+fi
+echo "ok: README's server is example/beast_hello"

@@ -427,9 +427,12 @@ exec {silent}>&-
 ((elapsed >= 350 && elapsed < 3000)) || fail "silent client closed after $elapsed ms"
 pass "silent client: EOF after $elapsed ms (request deadline 500 ms)"
 
-python3 - "$port" << 'EOF' || fail "deadline clients"
-import select, socket, sys, time
-port = int(sys.argv[1])
+python3 - "$port" "$deadlines_pid" << 'EOF' || fail "deadline clients"
+import os, select, socket, sys, time
+port, server_pid = int(sys.argv[1]), int(sys.argv[2])
+
+def server_fds():
+    return len(os.listdir(f"/proc/{server_pid}/fd"))
 
 def closed(s):
     try:
@@ -469,7 +472,9 @@ took = time.monotonic() - start
 assert 0.5 < took < 3.0, f"idle connection closed after {took:.2f} s"
 print(f"ok: idle keep-alive: closed after {took * 1000:.0f} ms (idle deadline 700 ms)")
 
-# A client that stops reading a 64 MiB file is dropped at the send deadline.
+# A client that stops reading a 64 MiB file is dropped at the send deadline, and the server
+# keeps neither the connection's socket nor the file open afterwards.
+fds_before = server_fds()
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", port))
@@ -483,7 +488,14 @@ try:
 except ConnectionResetError:
     pass
 assert total < 64 << 20, f"the whole file arrived ({total} bytes)"
-print(f"ok: stalled reader: dropped after {total} of {64 << 20} bytes (send deadline 500 ms)")
+s.close()
+for _ in range(100):
+    if server_fds() <= fds_before:
+        break
+    time.sleep(0.05)
+assert server_fds() <= fds_before, f"server fds: {fds_before} before, {server_fds()} after"
+print(f"ok: stalled reader: dropped after {total} of {64 << 20} bytes (send deadline 500 ms),"
+      f" server fds {fds_before} -> {server_fds()}")
 EOF
 get 200 /index.html
 stop_server TERM "$deadlines_pid" deadlines

@@ -5,6 +5,7 @@
 #include "socket_fixtures.hpp"
 
 #include <asio_uring/beast.hpp>
+#include <asio_uring/detail/scheduler_probe.hpp>
 #include <asio_uring/ip/tcp.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -18,8 +19,11 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <linux/io_uring.h>
+
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <fcntl.h>
 #include <string>
@@ -235,26 +239,31 @@ BOOST_AUTO_TEST_CASE(slowloris_is_closed_at_the_request_deadline) {
 }
 
 BOOST_AUTO_TEST_CASE(send_to_a_client_that_stops_reading_times_out) {
-  asio_uring::io_context ctx;
-  tcp::acceptor acceptor(ctx, loopback_any());
-  raw_client stuck(acceptor.local_endpoint().port());
-  int small = 4096;
-  ::setsockopt(stuck.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  asio_uring::tcp_stream stream(acceptor.accept());
-  stream.expires_after(300ms);
-  http::response<http::string_body> res{http::status::ok, 11};
-  res.body() = std::string(32 << 20, 'x'); // far more than both socket buffers hold
-  res.prepare_payload();
-  beast::error_code result;
-  std::size_t written = 0;
-  http::async_write(stream, res, [&](beast::error_code ec, std::size_t n) {
-    result = ec;
-    written = n;
-  });
-  run_bounded(ctx);
-  BOOST_TEST(result == timed_out);
-  BOOST_TEST(written < res.body().size());
-  BOOST_TEST(!stream.socket().is_open());
+  const int fds_before = open_fd_count();
+  {
+    asio_uring::io_context ctx;
+    tcp::acceptor acceptor(ctx, loopback_any());
+    raw_client stuck(acceptor.local_endpoint().port());
+    int small = 4096;
+    ::setsockopt(stuck.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    asio_uring::tcp_stream stream(acceptor.accept());
+    stream.expires_after(300ms);
+    http::response<http::string_body> res{http::status::ok, 11};
+    res.body() = std::string(32 << 20, 'x'); // far more than both socket buffers hold
+    res.prepare_payload();
+    beast::error_code result;
+    std::size_t written = 0;
+    http::async_write(stream, res, [&](beast::error_code ec, std::size_t n) {
+      result = ec;
+      written = n;
+    });
+    run_bounded(ctx);
+    BOOST_TEST(result == timed_out);
+    BOOST_TEST(written < res.body().size());
+    BOOST_TEST(!stream.socket().is_open());
+    BOOST_TEST(ctx.abandoned_operations() == 0u);
+  }
+  BOOST_TEST(open_fd_count() == fds_before); // nothing of the stalled connection is left
 }
 
 BOOST_AUTO_TEST_CASE(owned_buffers_through_tcp_stream) {
@@ -430,6 +439,87 @@ BOOST_AUTO_TEST_CASE(deadline_racing_data_gives_one_result_and_the_buffer_back) 
   BOOST_TEST(timed_out_count > 0);
 }
 
+BOOST_AUTO_TEST_CASE(deadline_is_one_linked_kernel_timeout_whose_cqe_is_never_the_result) {
+  // On a ring the kernel never sees (detail::scheduler_probe): a read with a deadline is one
+  // RECV SQE with IOSQE_IO_LINK followed by one IORING_OP_LINK_TIMEOUT at the absolute deadline
+  // (no timer object). Then every pair of CQEs the kernel may post, in both orders: the handler
+  // runs once, at the op's own CQE, with the op's result; the block lives until both arrived.
+  struct pair_case {
+    const char* what;
+    int op_res, timeout_res;
+    bool deadline_passed;
+    beast::error_code expected;
+    std::size_t expected_n;
+  };
+  const pair_case cases[] = {
+      {"data, timeout cancelled", 5, -ECANCELED, false, {}, 5},
+      {"data, timeout fired too late to cancel it", 7, -ETIME, true, {}, 7},
+      {"data, timeout could not cancel it", 3, -EALREADY, true, {}, 3},
+      {"end of stream", 0, -ECANCELED, false, asio::error::eof, 0},
+      {"reset", -ECONNRESET, -ECANCELED, false, asio::error::connection_reset, 0},
+      {"the timeout cancelled the op", -ECANCELED, -ETIME, true, timed_out, 0},
+  };
+  for (const pair_case& c : cases)
+    for (bool timeout_first : {false, true}) {
+      BOOST_TEST_CONTEXT(c.what << (timeout_first ? ", timeout's CQE first" : ", op's CQE first")) {
+        asio_uring::io_context ctx;
+        auto [server, client] = connected_pair(ctx);
+        asio_uring::detail::scheduler_probe probe(ctx.impl());
+        asio_uring::tcp_stream stream(std::move(server));
+        const auto wait = c.deadline_passed ? 2ms : 30s;
+        ::timespec before{};
+        ::clock_gettime(CLOCK_MONOTONIC, &before);
+        stream.expires_after(wait);
+        char buf[16];
+        int calls = 0;
+        beast::error_code got;
+        std::size_t got_n = 99;
+        stream.async_read_some(asio::buffer(buf), [&](beast::error_code ec, std::size_t n) {
+          ++calls;
+          got = ec;
+          got_n = n;
+        });
+        auto sqes = probe.take_prepared();
+        BOOST_TEST_REQUIRE(sqes.size() == 2u);
+        BOOST_TEST(sqes[0].opcode == IORING_OP_RECV);
+        BOOST_TEST((sqes[0].flags & IOSQE_IO_LINK) != 0);
+        BOOST_TEST(sqes[1].opcode == IORING_OP_LINK_TIMEOUT);
+        BOOST_TEST((sqes[1].timeout_flags & IORING_TIMEOUT_ABS) != 0);
+        const auto* ts = reinterpret_cast<const __kernel_timespec*>(sqes[1].addr);
+        const std::int64_t at = ts->tv_sec * 1'000'000'000 + ts->tv_nsec;
+        const std::int64_t earliest =
+            before.tv_sec * 1'000'000'000 + before.tv_nsec + std::chrono::nanoseconds(wait).count();
+        BOOST_TEST(at >= earliest); // CLOCK_MONOTONIC, as IORING_TIMEOUT_ABS reads it
+        BOOST_TEST(at < earliest + 1'000'000'000);
+        if (c.deadline_passed)
+          std::this_thread::sleep_for(5ms);
+
+        const std::uint64_t op = sqes[0].user_data, timeout = sqes[1].user_data;
+        if (timeout_first) {
+          probe.deliver(timeout, c.timeout_res, 0);
+          BOOST_TEST(calls == 0); // the timeout's CQE is not the op's result
+          BOOST_TEST(probe.blocks_started_not_freed() == 1u);
+          probe.deliver(op, c.op_res, 0);
+        } else {
+          probe.deliver(op, c.op_res, 0);
+          BOOST_TEST(calls == 1);
+          BOOST_TEST(probe.blocks_started_not_freed() == 1u); // the timeout may still read it
+          probe.deliver(timeout, c.timeout_res, 0);
+        }
+        BOOST_TEST(calls == 1);
+        BOOST_TEST(got == c.expected);
+        BOOST_TEST(got_n == c.expected_n);
+        BOOST_TEST(probe.blocks_started_not_freed() == 0u);
+        // A timeout closes the socket; otherwise it stays open.
+        BOOST_TEST(stream.socket().is_open() == (c.expected != timed_out));
+        stream.close();
+        for (const auto& cancel : probe.take_prepared()) // the close's cancel, answered
+          probe.deliver(cancel.user_data, 0, 0);
+        BOOST_TEST(probe.shutdown() == 0u);
+      }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(context_destroyed_with_linked_timeouts_in_flight) {
   const int fds_before = open_fd_count();
   {
@@ -553,6 +643,135 @@ BOOST_AUTO_TEST_CASE(websocket_idle_timeout_uses_asio_timer_on_our_executor) {
   BOOST_TEST(server_end == timed_out);
   BOOST_TEST(took >= 250ms);
   BOOST_TEST(took < 5s);
+}
+
+BOOST_AUTO_TEST_CASE(websocket_handshake_timeout_uses_asio_timer_on_our_executor) {
+  // A client that connects and never sends the upgrade request: Beast's handshake timeout (an
+  // asio::steady_timer on our executor) ends the accept, and the connection is closed.
+  asio_uring::io_context ctx;
+  tcp::acceptor acceptor(ctx, loopback_any());
+  raw_client silent(acceptor.local_endpoint().port());
+  websocket::stream<tcp::socket> ws(acceptor.accept());
+  websocket::stream_base::timeout opt{};
+  opt.handshake_timeout = 300ms;
+  opt.idle_timeout = websocket::stream_base::none();
+  opt.keep_alive_pings = false;
+  ws.set_option(opt);
+  beast::error_code result;
+  auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration took{};
+  ws.async_accept([&](beast::error_code ec) {
+    result = ec;
+    took = std::chrono::steady_clock::now() - start;
+  });
+  run_bounded(ctx);
+  BOOST_TEST(result == timed_out);
+  BOOST_TEST(took >= 250ms);
+  BOOST_TEST(took < 5s);
+  BOOST_TEST(!ws.next_layer().is_open());
+  char c;
+  BOOST_TEST(::recv(silent.fd, &c, 1, 0) == 0); // the client sees the connection end
+}
+
+BOOST_AUTO_TEST_CASE(synchronous_http_and_websocket_on_our_socket) {
+  // Beast's synchronous API over asio_uring's socket (blocking calls, no run()): HTTP
+  // request/response, then a WebSocket session closed with the synchronous teardown.
+  asio_uring::io_context ctx;
+  tcp::acceptor acceptor(ctx, loopback_any());
+  unsigned short port = acceptor.local_endpoint().port();
+  std::string client_error, http_body, ws_reply;
+  std::thread client([&] {
+    try {
+      asio::io_context ioc;
+      asio::ip::tcp::endpoint ep(asio::ip::address_v4::loopback(), port);
+      beast::tcp_stream stream(ioc);
+      stream.connect(ep);
+      http::request<http::string_body> req{http::verb::post, "/sync", 11};
+      req.body() = std::string(100000, 'p');
+      req.prepare_payload();
+      http::write(stream, req);
+      beast::flat_buffer buffer;
+      http::response<http::string_body> res;
+      http::read(stream, buffer, res);
+      http_body = res.body();
+
+      websocket::stream<asio::ip::tcp::socket> ws(ioc);
+      ws.next_layer().connect(ep);
+      ws.handshake("localhost", "/");
+      ws.write(asio::buffer(std::string("ping over a blocking socket")));
+      beast::flat_buffer b;
+      ws.read(b);
+      ws_reply = beast::buffers_to_string(b.data());
+      ws.read(b); // the server closes: Beast answers the close frame and reads EOF
+    } catch (const beast::system_error& e) {
+      if (e.code() != ws_closed)
+        client_error = e.what();
+    } catch (const std::exception& e) {
+      client_error = e.what();
+    }
+  });
+
+  tcp::socket peer = acceptor.accept();
+  beast::flat_buffer buffer;
+  http::request<http::string_body> req;
+  http::read(peer, buffer, req);
+  BOOST_TEST(req.body().size() == 100000u);
+  http::response<http::string_body> res{http::status::ok, req.version()};
+  res.body() =
+      "got " + std::to_string(req.body().size()) + " bytes at " + std::string(req.target());
+  res.prepare_payload();
+  http::write(peer, res);
+
+  websocket::stream<tcp::socket> ws(acceptor.accept());
+  ws.accept();
+  beast::flat_buffer b;
+  ws.read(b);
+  ws.text(ws.got_text());
+  ws.write(b.data());
+  ws.close(websocket::close_code::normal); // synchronous teardown of asio_uring's socket
+  client.join();
+  BOOST_TEST(client_error == "");
+  BOOST_TEST(http_body == "got 100000 bytes at /sync");
+  BOOST_TEST(ws_reply == "ping over a blocking socket");
+  BOOST_TEST(!ws.next_layer().is_open());
+}
+
+BOOST_AUTO_TEST_CASE(tcp_stream_from_an_executor_release_socket_and_close) {
+  asio_uring::io_context ctx;
+  tcp::acceptor acceptor(ctx, loopback_any());
+  asio_uring::tcp_stream stream(ctx.get_executor());
+  BOOST_TEST(!stream.socket().is_open());
+  stream.expires_after(10s);
+  beast::error_code connected = asio::error::would_block;
+  stream.async_connect(acceptor.local_endpoint(), [&](beast::error_code ec) { connected = ec; });
+  run_bounded(ctx);
+  BOOST_TEST(!connected);
+  tcp::socket peer = acceptor.accept();
+
+  // release_socket: the socket leaves open and working, the stream keeps none.
+  tcp::socket released = stream.release_socket();
+  BOOST_TEST(released.is_open());
+  BOOST_TEST(!stream.socket().is_open());
+  released.send(asio::buffer("released", 8));
+  char buf[16];
+  BOOST_TEST(peer.receive(asio::buffer(buf)) == 8u);
+
+  // close() on a stream with a pending read: operation_aborted, the peer sees EOF.
+  asio_uring::tcp_stream again(std::move(released));
+  again.expires_after(10s);
+  beast::error_code read_result;
+  again.async_read_some(asio::buffer(buf),
+                        [&](beast::error_code ec, std::size_t) { read_result = ec; });
+  ctx.restart();
+  ctx.run_for(20ms);
+  again.close();
+  ctx.restart();
+  run_bounded(ctx);
+  BOOST_TEST(read_result == asio::error::operation_aborted);
+  BOOST_TEST(!again.socket().is_open());
+  boost::system::error_code eof;
+  peer.receive(asio::buffer(buf), 0, eof);
+  BOOST_TEST(eof == asio::error::eof);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,10 @@
 #include "fixtures.hpp"
 
 #include <asio_uring.hpp>
+// Beast-dependent parts live in <asio_uring/beast.hpp>: the core header must not need Beast.
+#if defined(BOOST_BEAST_VERSION)
+#error "<asio_uring.hpp> includes Boost.Beast"
+#endif
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>

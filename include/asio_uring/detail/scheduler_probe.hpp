@@ -1,5 +1,6 @@
 // Test access to the op-block state machine, on a ring the kernel never sees. Not public API:
-// it exists for the model-based test (test/unit/op_block_model.cpp).
+// it exists for the model-based test (test/unit/op_block_model.cpp) and the linked-timeout
+// tests (test/unit/beast_stream.cpp).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +26,9 @@ public:
   struct prepared_sqe {
     std::uint64_t user_data;
     std::uint8_t opcode;
+    std::uint8_t flags;          // IOSQE_*
+    std::uint64_t addr;          // for IORING_OP_LINK_TIMEOUT: its __kernel_timespec
+    std::uint32_t timeout_flags; // IORING_TIMEOUT_*
   };
   /// The SQEs prepared since the last call, in order.
   std::vector<prepared_sqe> take_prepared();
