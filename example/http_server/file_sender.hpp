@@ -18,12 +18,15 @@ inline constexpr std::size_t file_chunk_size = 64 * 1024;
 
 /// Sends bytes [offset, offset + length) of `file`. Each chunk's write gets its own deadline,
 /// `send_timeout` from its start, so a client that stops reading is dropped. `chunk` is reused
-/// across calls (allocated on first use). Returns the first error; a file that turns out shorter
+/// across calls (allocated on first use). Its first `prefix` bytes (the response header,
+/// already in it) go out with the first chunk of the file: one send, not two, for a small
+/// file. Returns the first error; a file that turns out shorter
 /// than `length` gives asio::error::eof (the Content-Length already sent cannot be honoured, so
 /// the caller closes the connection).
 boost::asio::awaitable<boost::system::error_code>
 send_file_range(asio_uring::tcp_stream& stream, asio_uring::random_access_file& file,
                 std::uint64_t offset, std::uint64_t length,
-                std::chrono::steady_clock::duration send_timeout, asio_uring::heap_buffer& chunk);
+                std::chrono::steady_clock::duration send_timeout, asio_uring::heap_buffer& chunk,
+                std::size_t prefix = 0);
 
 } // namespace http_server

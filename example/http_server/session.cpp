@@ -59,13 +59,18 @@ http::response<http::string_body> make_status(http::status status, unsigned vers
   return res;
 }
 
+template <class Body>
+void stamp(http::response<Body>& res) {
+  res.set(http::field::server, "asio-uring http_server");
+  res.set(http::field::date, http_date(std::time(nullptr)));
+}
+
 // Writes `res`, or only its header (HEAD: Content-Length stays that of the body).
 template <class Body>
 asio::awaitable<error_code> write_response(asio_uring::tcp_stream& stream,
                                            http::response<Body>& res, bool header_only,
                                            const server_config& config) {
-  res.set(http::field::server, "asio-uring http_server");
-  res.set(http::field::date, http_date(std::time(nullptr)));
+  stamp(res);
   http::response_serializer<Body> sr{res};
   stream.expires_after(config.send_timeout);
   if (header_only) {
@@ -74,6 +79,30 @@ asio::awaitable<error_code> write_response(asio_uring::tcp_stream& stream,
   }
   auto [ec, n] = co_await http::async_write(stream, sr, use_tuple);
   co_return ec;
+}
+
+// Serializes the header of `res` into the start of `chunk` (allocated if empty); returns its
+// size, or 0 if it does not fit.
+std::size_t serialize_header(http::response<http::empty_body>& res,
+                             asio_uring::heap_buffer& chunk) {
+  if (chunk.size() < file_chunk_size)
+    chunk = asio_uring::heap_buffer(file_chunk_size);
+  stamp(res);
+  http::response_serializer<http::empty_body> sr{res};
+  sr.split(true);
+  asio::mutable_buffer free_space(chunk.data(), chunk.size());
+  std::size_t size = 0;
+  error_code ec;
+  while (!ec && !sr.is_header_done()) {
+    sr.next(ec, [&](error_code&, const auto& buffers) {
+      const std::size_t n = asio::buffer_copy(free_space + size, buffers);
+      if (n < asio::buffer_size(buffers))
+        ec = http::error::buffer_overflow;
+      size += n;
+      sr.consume(n);
+    });
+  }
+  return ec ? 0 : size;
 }
 
 asio::awaitable<void> close_gracefully(asio_uring::tcp_stream& stream) {
@@ -127,9 +156,15 @@ asio::awaitable<error_code> serve_file(asio_uring::tcp_stream& stream, const req
   res.content_length(length);
   res.keep_alive(req.keep_alive());
   asio_uring::random_access_file file(stream.get_executor(), target.fd.release());
-  if (error_code ec = co_await write_response(stream, res, true, config); ec || head)
-    co_return ec;
-  co_return co_await send_file_range(stream, file, first, length, config.send_timeout, chunk);
+  if (head)
+    co_return co_await write_response(stream, res, true, config);
+  // The header goes out with the file's first chunk, in one send.
+  const std::size_t header_size = serialize_header(res, chunk);
+  if (header_size == 0) // a header larger than a chunk: on its own
+    if (error_code ec = co_await write_response(stream, res, true, config))
+      co_return ec;
+  co_return co_await send_file_range(stream, file, first, length, config.send_timeout, chunk,
+                                     header_size);
 }
 
 // The request body goes back as an owned buffer: the std::string moves into the write.
