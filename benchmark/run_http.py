@@ -20,8 +20,11 @@ Servers: the builds of benchmark/http_hello.cpp and http_raw_liburing (`NAME POR
 first; http_common.hpp), plus any --server-cmd: a command that listens on 127.0.0.1 and prints
 `port=N` or a URL `http://HOST:N/` on stdout (pass port 0 in its arguments). --idle N instead
 measures the server's RSS growth per idle keep-alive connection (N connections, each after one
-request). --files runs the static-file server example/http_server (`--port 0 --root DIR`) on a
-4 KiB and a 1 MiB file in a temporary root instead of the hello servers.
+request). --files instead serves a 4 KiB and a 1 MiB file from a temporary root with static-file
+servers (`--port 0 --root DIR`): example/http_server (asio_uring, the flagship) and its same-run
+baselines, http_files.cpp's Beast file server (http::file_body) on Asio's epoll and on Asio's
+io_uring backend; the ratios' reference is http_files_asio_epoll. In a --server-cmd, {root}
+stands for that root.
 
 Ratios are medians of per-repetition ratios with min-max, oriented so that > 1 means the row's
 server is better.
@@ -51,6 +54,13 @@ SERVERS = ["http_hello_asio_epoll", "http_hello_asio_io_uring", "http_raw_liburi
 BASELINES = {"http_hello_asio_epoll": "Beast epoll", "http_hello_asio_io_uring": "Asio io_uring",
              "http_raw_liburing": "raw liburing"}
 OURS = "http_hello_asio_uring"
+# --files: Beast's file server (http_files.cpp) built two ways, and example/http_server (ours).
+FILE_SERVERS = ["http_files_asio_epoll", "http_files_asio_io_uring"]
+BASELINES.update({"http_files_asio_epoll": "Beast epoll",
+                  "http_files_asio_io_uring": "Asio io_uring"})
+FILES_OURS = "http_server"
+# The reference the goals compare ours with: (ours, Beast on epoll), per mode.
+GOALS = {False: (OURS, "http_hello_asio_epoll"), True: (FILES_OURS, "http_files_asio_epoll")}
 # key -> (column title, higher is better?, format)
 METRICS = {
     "req_s": ("req/s", True, "{:,.0f}"),
@@ -292,24 +302,26 @@ def print_table(names, reps, metrics):
                                                                             for c in cells))
 
 
-def goals(summary):
-    """The asio_uring vs Beast-on-epoll goals, as plain ratios (ours / epoll)."""
+def goals(summary, ours, epoll):
+    """The asio_uring vs Beast-on-epoll goals, as plain ratios (ours / epoll).
+    summary: [(label, {server: per-repetition results})]"""
     lines = []
-    for conns, reps in summary:
-        if OURS not in reps or "http_hello_asio_epoll" not in reps:
+    for label, reps in summary:
+        if ours not in reps or epoll not in reps:
             continue
         def per_rep(m):
             vals = {x: [r.get(m) if r else None for r in reps[x]] for x in reps}
-            return ratios(vals, OURS, "http_hello_asio_epoll", True)  # ours / epoll
+            return ratios(vals, ours, epoll, True)  # ours / epoll
 
         cpu, rps = per_rep("cpu_us"), per_rep("req_s")
         if cpu and rps:
             c, q = statistics.median(cpu), statistics.median(rps)
-            lines.append(f"  {conns:>4} connections: CPU/req {c:.2f}x (goal <= 0.85: "
+            lines.append(f"  {label}: CPU/req {c:.2f}x (goal <= 0.85: "
                          f"{'met' if c <= 0.85 else 'not met'}), req/s {q:.2f}x (goal >= 1.10: "
                          f"{'met' if q >= 1.10 else 'not met'})")
     if lines:
-        print("\ngoals, asio_uring / Beast on epoll (medians of per-repetition ratios):")
+        print(f"\ngoals, asio_uring ({ours}) / Beast on epoll ({epoll}), medians of "
+              "per-repetition ratios:")
         print("\n".join(lines))
 
 
@@ -330,7 +342,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=3, help="measured wrk run (whole seconds)")
     ap.add_argument("--warmup", type=int, default=1, help="warmup wrk run before it (0: none)")
     ap.add_argument("--connections", default="16,64,256")
-    ap.add_argument("--servers", default=",".join(SERVERS))
+    ap.add_argument("--servers", help="the benchmark/ servers to run (default: "
+                    f"{','.join(SERVERS)}; with --files: {','.join(FILE_SERVERS)})")
     ap.add_argument("--url-path", default="/", help="path requested from every server")
     ap.add_argument("--server-cmd", action="append", default=[], metavar="'NAME=COMMAND'",
                     help="an extra server; it prints port=N or http://HOST:N/ (repeatable)")
@@ -343,8 +356,8 @@ def main():
                     help="a run during which other processes used more CPU (%% of one) is noisy")
     ap.add_argument("--retries", type=int, default=3, help="times a noisy run is repeated")
     ap.add_argument("--idle", type=int, metavar="N", help="RSS per idle connection, N connections")
-    ap.add_argument("--files", action="store_true",
-                    help="example/http_server on a 4 KiB and a 1 MiB file instead")
+    ap.add_argument("--files", action="store_true", help="static-file servers on a 4 KiB and "
+                    "a 1 MiB file instead: example/http_server and Beast's file_body server")
     ap.add_argument("--http-server", help="default: BUILD/example/http_server/http_server")
     args = ap.parse_args()
     if shutil.which("wrk") is None and not args.idle:
@@ -354,27 +367,35 @@ def main():
         args.syscalls = False
 
     bindir = os.path.join(args.build, "benchmark")
-    servers, root = [], None  # [(name, argv)]
-    paths = [(args.url_path, None)]
-    if args.files:
-        exe = args.http_server or os.path.join(args.build, "example", "http_server", "http_server")
-        if not os.access(exe, os.X_OK):
-            print(f"note: {exe} does not exist (yet): --files skipped")
-            return
-        root, paths = make_root()
-        servers.append(("http_server", [exe, "--port", "0", "--root", root]))
-    else:
-        for s in args.servers.split(","):
-            if os.access(os.path.join(bindir, s), os.X_OK):
-                servers.append((s, [os.path.join(bindir, s), "0"]))
-            else:
-                print(f"note: {s} not built in {bindir}: skipped")
+    extras = []  # --server-cmd: [(name, argv)]
     for spec in args.server_cmd:
         name, _, cmd = spec.partition("=")
         if not cmd:
             sys.exit(f"--server-cmd {spec!r}: expected NAME=COMMAND")
-        servers.append((name, shlex.split(cmd)))
+        extras.append((name, shlex.split(cmd)))
+    servers, root = [], None  # [(name, argv)]
+    paths = [(args.url_path, None)]
+    if args.files:
+        root, paths = make_root()
+    names = args.servers or ",".join(FILE_SERVERS if args.files else SERVERS)
+    for s in names.split(","):
+        if os.access(os.path.join(bindir, s), os.X_OK):
+            extra = ["--port", "0", "--root", root] if args.files else ["0"]
+            servers.append((s, [os.path.join(bindir, s)] + extra))
+        else:
+            print(f"note: {s} not built in {bindir}: skipped")
+    if args.files:  # ours last, as in the hello mode
+        exe = args.http_server or os.path.join(args.build, "example", "http_server", "http_server")
+        if os.access(exe, os.X_OK):
+            servers.append((FILES_OURS, [exe, "--port", "0", "--root", root]))
+        else:
+            print(f"note: {exe} does not exist (build with -DASIO_URING_BUILD_EXAMPLES=ON): "
+                  "skipped")
+    for name, argv in extras:
+        servers.append((name, [a.replace("{root}", root) for a in argv] if root else argv))
     if not servers:
+        if root:
+            shutil.rmtree(root, ignore_errors=True)
         sys.exit("no server built: build the benchmarks first (benchmark/README.md)")
     names = [n for n, _ in servers]
     pinning = "server on CPU 0, wrk on CPU 1" if TWO_CPUS else "one CPU: no pinning"
@@ -424,11 +445,12 @@ def main():
                 print(f"\n== {what}, {conns} connections: wrk -t1 {args.seconds} s "
                       f"(+{args.warmup} s warmup) x {args.reps} ==")
                 print_table(names, reps, metrics)
-                summary.append((conns, reps))
+                summary.append((f"{conns:>4} connections" + (f", {path}" if args.files else ""),
+                                reps))
         print("\nmedians over repetitions; errors, non-2xx: sums; others%: CPU used by neither "
               "server nor wrk\nduring the worst repetition's window, % of one CPU; ratios: median "
               "(min-max) of per-repetition ratios")
-        goals(summary)
+        goals(summary, *GOALS[args.files])
     finally:
         if root:
             shutil.rmtree(root, ignore_errors=True)
