@@ -511,7 +511,16 @@ for _ in $(seq 8); do
 done
 get 200 /echo --data-binary "@$root/random.bin"
 cmp -s "$dir/body" "$root/random.bin" || fail "--threads 2: echo differs"
+listeners=$(awk -v p=":$(printf '%04X' "$port")" '$2 ~ p"$" && $4 == "0A"' /proc/net/tcp | wc -l)
+((listeners == 2)) || fail "--threads 2: $listeners listening sockets on port $port, expected 2"
 run_wrk -t1 -c16 -d1s "$url/index.html"
+busy=0 # threads that did real work (>= 50 ms of CPU): SO_REUSEPORT spread the connections
+for task in "/proc/$threads_pid/task/"*; do
+  read -r -a stat < <(sed 's/^.*) //' "$task/stat") # from field 3 (state) on
+  ((stat[11] + stat[12] >= 5)) && busy=$((busy + 1))
+done
+((busy >= 2)) || fail "--threads 2: the load ran on $busy thread(s)"
+pass "--threads 2: two SO_REUSEPORT listeners, load served by $busy threads"
 stop_server TERM "$threads_pid" threads
 
 echo "http_server: all checks passed"
